@@ -1,0 +1,37 @@
+# Every target creates .venv and installs what it needs, so each works on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTEST := $(BIN)/python -m pytest -c tests/pytest.ini
+
+.PHONY: test test-unit migrate bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# One stamp per requirements file: re-installs only when the file changes.
+$(VENV)/.req-%: requirements-%.txt requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r $<
+	touch $@
+
+$(VENV)/.req-runtime: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# All tests against the local Postgres/Redis (or embedded ones; EMBEDDED=1 forces them).
+test: $(VENV)/.req-dev
+	$(PYTEST) tests
+
+test-unit: $(VENV)/.req-dev
+	$(PYTEST) -m unit tests
+
+# Apply supabase/migrations over DATABASE_URL (or the embedded Postgres).
+migrate: $(VENV)/.req-local
+	$(BIN)/python -m shared migrate
+
+bench: $(VENV)/.req-dev
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) .data

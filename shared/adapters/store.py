@@ -1,0 +1,195 @@
+"""The Store port over any data transport: one SQL function call per method.
+
+The SQL functions live in ``supabase/migrations``; this module only shapes arguments and turns
+their JSON answers into the frozen types of :mod:`shared.domain`. Because both transports return
+the same JSON, the same code serves psycopg and PostgREST.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from shared.domain.ledger import Posting, PostingKind, RecordedEvent
+from shared.domain.turns import (
+    Customer,
+    InboundMessage,
+    Lease,
+    OutboundMessage,
+    OutboxAck,
+    OutboxItem,
+    StoredMessage,
+    TurnEnd,
+    TurnStart,
+)
+from shared.ports import Rpc
+
+
+def _ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _customer(row: Mapping[str, Any] | None) -> Customer | None:
+    if not row:
+        return None
+    return Customer(
+        id=row["id"],
+        wa_id=row.get("wa_id"),
+        user_id=row.get("wa_user_id"),
+        name=row.get("name"),
+        saldo=int(row["saldo"]),
+        blocked=bool(row["blocked"]),
+    )
+
+
+def _message(row: Mapping[str, Any]) -> StoredMessage:
+    return StoredMessage(
+        id=row["id"],
+        direction=row["direction"],
+        kind=row["kind"],
+        text=row.get("text"),
+        wamid=row.get("wamid"),
+        media_uri=row.get("media_uri"),
+        payload=row.get("payload") or {},
+        at=_ts(row.get("at")),
+    )
+
+
+def _lease(row: Mapping[str, Any] | None) -> Lease | None:
+    return Lease(token=row["token"], until=_ts(row["until"])) if row else None  # type: ignore[arg-type]
+
+
+def _acks(acks: Sequence[OutboxAck]) -> list[dict[str, Any]]:
+    return [
+        {"outbox_id": a.outbox_id, "wamid": a.wamid} if a.wamid else {"outbox_id": a.outbox_id, "error": a.error or "send failed"}
+        for a in acks
+    ]
+
+
+class SqlStore:
+    """Implements :class:`shared.ports.Store` on top of an :class:`shared.ports.Rpc`."""
+
+    def __init__(self, rpc: Rpc, *, lease_seconds: int = 60, history_limit: int = 12) -> None:
+        self.rpc = rpc
+        self.lease_seconds = lease_seconds
+        self.history_limit = history_limit
+
+    def begin_turn(self, msg: InboundMessage, *, acks: Sequence[OutboxAck] = ()) -> TurnStart:
+        params: dict[str, Any] = {
+            "p_wamid": msg.wamid,
+            "p_wa_id": msg.wa_id,
+            "p_user_id": msg.user_id,
+            "p_name": msg.name,
+            "p_kind": msg.kind,
+            "p_body": msg.text,
+            "p_media_uri": msg.media_uri,
+            "p_payload": dict(msg.payload),
+            "p_sent_at": msg.sent_at.isoformat() if msg.sent_at else None,
+            "p_lease_seconds": self.lease_seconds,
+            "p_history_limit": self.history_limit,
+        }
+        if acks:
+            params["p_acks"] = _acks(acks)
+        out = self.rpc.call("begin_turn", params)
+        return TurnStart(
+            status=out["status"],
+            customer=_customer(out.get("customer")),
+            conversation_id=out.get("conversation_id"),
+            version=out.get("version"),
+            state=out.get("state") or {},
+            lease=_lease(out.get("lease")),
+            messages=tuple(_message(m) for m in out.get("messages", ())),
+            history=tuple(_message(m) for m in out.get("history", ())),
+        )
+
+    def end_turn(
+        self,
+        conversation_id: int,
+        lease_token: str,
+        state: Mapping[str, Any],
+        outbound: Sequence[OutboundMessage] = (),
+        *,
+        acks: Sequence[OutboxAck] = (),
+    ) -> TurnEnd:
+        params: dict[str, Any] = {
+            "p_conversation_id": conversation_id,
+            "p_lease_token": str(lease_token),
+            "p_state": dict(state),
+            "p_outbound": [{"kind": m.kind, "text": m.text, "payload": dict(m.payload)} for m in outbound],
+            "p_lease_seconds": self.lease_seconds,
+        }
+        if acks:
+            params["p_acks"] = _acks(acks)
+        out = self.rpc.call("end_turn", params)
+        return TurnEnd(
+            version=out["version"],
+            outbox=tuple(
+                OutboxItem(
+                    id=o["id"],
+                    message_id=o["message_id"],
+                    wa_id=o.get("wa_id"),
+                    user_id=o.get("user_id"),
+                    kind=o["kind"],
+                    text=o.get("text"),
+                    payload=o.get("payload") or {},
+                )
+                for o in out.get("outbox", ())
+            ),
+            queued=tuple(_message(m) for m in out.get("queued", ())),
+            lease=_lease(out.get("lease")),
+        )
+
+    def ack_outbox(self, acks: Sequence[OutboxAck]) -> int:
+        if not acks:
+            return 0
+        return int(self.rpc.call("ack_outbox", {"p_acks": _acks(acks)})["updated"])
+
+    def post_ledger(
+        self,
+        customer_id: int,
+        kind: PostingKind,
+        amount: int,
+        key: str,
+        *,
+        order_id: int | None = None,
+        payment_id: int | None = None,
+        note: str | None = None,
+    ) -> Posting:
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise TypeError("amount must be integer rupiah")
+        out = self.rpc.call(
+            "post_ledger",
+            {
+                "p_customer_id": customer_id,
+                "p_kind": kind,
+                "p_amount": amount,
+                "p_idem_key": key,
+                "p_order_id": order_id,
+                "p_payment_id": payment_id,
+                "p_note": note,
+            },
+        )
+        return Posting(
+            id=out["id"],
+            customer_id=out["customer_id"],
+            kind=out["kind"],
+            amount=int(out["amount"]),
+            balance_after=int(out["balance_after"]),
+            saldo=int(out["saldo"]),
+            replayed=bool(out["replayed"]),
+        )
+
+    def record_event(self, source: str, key: str, payload: Mapping[str, Any]) -> RecordedEvent:
+        out = self.rpc.call(
+            "record_event", {"p_source": source, "p_event_key": key, "p_payload": dict(payload)}
+        )
+        return RecordedEvent(
+            id=out["id"],
+            created=bool(out["created"]),
+            applied_at=_ts(out.get("applied_at")),
+            attempts=int(out["attempts"]),
+            payload=out.get("payload") or {},
+        )
+
+    def mark_event_applied(self, event_id: int, *, error: str | None = None) -> None:
+        self.rpc.call("mark_event_applied", {"p_event_id": event_id, "p_error": error})

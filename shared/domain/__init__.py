@@ -1,0 +1,1 @@
+"""Pure types and rules: messages, turns, money. No I/O, no SDKs."""

@@ -1,0 +1,149 @@
+"""One exception tree for the whole product.
+
+Adapters translate every SDK or driver error at their boundary (``raise X(...) from exc``), so
+services and functions only ever see these classes::
+
+    BotError
+    ├── ConfigError              settings missing, malformed or contradictory (raised at start)
+    ├── DomainRefusal            the request is understood and refused; retrying will not help
+    │   ├── InsufficientSaldo        BJ001  a debit would make saldo negative
+    │   ├── LeaseLost                BJ002  the turn's conversation lease expired and was taken over
+    │   ├── NotFound                 BJ003  the customer / conversation / record does not exist
+    │   ├── InvalidArgument          BJ004  a SQL function refused its input
+    │   ├── IdempotencyConflict      BJ005  a caller key was reused for a different operation
+    │   └── RefundExceedsDebit       BJ006  a refund would return more than the order took
+    └── ExternalFailure          something outside our code failed; often worth a retry
+        ├── StoreUnavailable         Postgres / PostgREST unreachable, timed out or overloaded
+        ├── StoreError               the database answered with an unexpected error (a bug)
+        └── KVUnavailable            Redis / Upstash unreachable, timed out or erroring
+
+The ``BJxxx`` codes are the SQLSTATEs our SQL functions raise (see ``supabase/migrations``).
+Both data transports hand the SQLSTATE to :func:`from_sqlstate`, so a refusal raises the same
+exception whether it came over psycopg or over PostgREST.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class BotError(Exception):
+    """Base of every error this product raises on purpose."""
+
+
+class ConfigError(BotError):
+    """Settings are missing, malformed or contradictory.
+
+    ``problems`` holds one plain sentence per problem; ``str()`` lists them all, never a value.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} configuration problem(s):\n{lines}")
+
+
+class DomainRefusal(BotError):
+    """A rule refused the operation. ``sqlstate`` is set when the database raised it."""
+
+    sqlstate: str | None = None
+
+    def __init__(self, message: str = "", *, detail: Any = None):
+        self.detail = detail
+        super().__init__(message or self.__class__.__doc__ or self.__class__.__name__)
+
+
+class InsufficientSaldo(DomainRefusal):
+    """Saldo is not enough for this debit."""
+
+    sqlstate = "BJ001"
+
+
+class LeaseLost(DomainRefusal):
+    """The conversation lease is no longer held by this turn."""
+
+    sqlstate = "BJ002"
+
+
+class NotFound(DomainRefusal):
+    """The record does not exist."""
+
+    sqlstate = "BJ003"
+
+
+class InvalidArgument(DomainRefusal):
+    """The input was refused by a rule."""
+
+    sqlstate = "BJ004"
+
+
+class IdempotencyConflict(DomainRefusal):
+    """The idempotency key was already used for a different operation."""
+
+    sqlstate = "BJ005"
+
+
+class RefundExceedsDebit(DomainRefusal):
+    """The refund would return more than the order was charged."""
+
+    sqlstate = "BJ006"
+
+
+class ExternalFailure(BotError):
+    """Something outside our code failed. ``retryable`` says whether trying again may help."""
+
+    retryable = True
+
+
+class StoreUnavailable(ExternalFailure):
+    """The database could not be reached or did not answer in time."""
+
+
+class StoreError(ExternalFailure):
+    """The database answered with an error that is not one of our documented refusals."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, sqlstate: str | None = None):
+        self.sqlstate = sqlstate
+        super().__init__(message)
+
+
+class KVUnavailable(ExternalFailure):
+    """The key-value store could not be reached, timed out or answered with an error."""
+
+
+REFUSALS: dict[str, type[DomainRefusal]] = {
+    cls.sqlstate: cls  # type: ignore[misc]
+    for cls in (
+        InsufficientSaldo,
+        LeaseLost,
+        NotFound,
+        InvalidArgument,
+        IdempotencyConflict,
+        RefundExceedsDebit,
+    )
+}
+
+# SQLSTATE classes that mean "the database is not there right now" rather than "your call is wrong":
+# connection exceptions, insufficient resources, operator intervention (shutdown, cancel, timeout).
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+
+
+def from_sqlstate(sqlstate: str | None, message: str, detail: Any = None) -> BotError:
+    """Map a SQLSTATE (from psycopg or from PostgREST's error JSON) to our exception.
+
+    Our SQL functions put a JSON object in the error's DETAIL (e.g. ``{"saldo": 5000}``); it is
+    decoded into ``exc.detail`` so callers can word a reply without another query.
+    """
+    if isinstance(detail, str) and detail.startswith("{"):
+        try:
+            detail = json.loads(detail)
+        except ValueError:
+            pass
+    if sqlstate in REFUSALS:
+        return REFUSALS[sqlstate](message, detail=detail)
+    if sqlstate and sqlstate[:2] in _UNAVAILABLE_CLASSES:
+        return StoreUnavailable(f"{message} (SQLSTATE {sqlstate})")
+    return StoreError(message, sqlstate=sqlstate)
