@@ -1,0 +1,200 @@
+"""begin_turn / end_turn / ack_outbox against real Postgres, over both transports."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from shared.domain.turns import OutboundMessage, OutboxAck
+from shared.errors import InvalidArgument, LeaseLost, NotFound
+from tests.helpers import inbound, new_wa_id
+
+
+def count(db, sql: str, *args) -> int:  # type: ignore[no-untyped-def]
+    return db.execute(sql, args).fetchone()[0]
+
+
+def test_first_message_creates_customer_takes_lease_and_returns_it(store, db) -> None:
+    msg = inbound(name="Budi", text="mau pulsa")
+    start = store.begin_turn(msg)
+
+    assert start.status == "leased"
+    assert start.customer is not None and start.customer.wa_id == msg.wa_id
+    assert start.customer.name == "Budi" and start.customer.saldo == 0
+    assert start.lease is not None and start.conversation_id is not None
+    assert [m.wamid for m in start.messages] == [msg.wamid]
+    assert start.messages[0].text == "mau pulsa"
+    assert start.history == ()
+    assert start.state == {}
+
+
+def test_wamid_delivered_twice_is_stored_once(store, db) -> None:
+    msg = inbound()
+    assert store.begin_turn(msg).status == "leased"
+    again = store.begin_turn(msg)
+
+    assert again.status == "duplicate"
+    assert count(db, "select count(*) from messages where wamid = %s", msg.wamid) == 1
+
+
+def test_concurrent_duplicate_deliveries_store_one_message(store, db) -> None:
+    msg = inbound()
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        results.append(store.begin_turn(msg).status)
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(results) == ["duplicate"] * 3 + ["leased"]
+    assert count(db, "select count(*) from messages where wamid = %s", msg.wamid) == 1
+    assert count(db, "select count(*) from customers where wa_id = %s", msg.wa_id) == 1
+
+
+def test_concurrent_turns_give_one_lease_holder_and_one_queued_message(store, db) -> None:
+    wa_id = new_wa_id()
+    first, second = inbound(wa_id, "kak"), inbound(wa_id, "pulsa 10rb")
+    barrier = threading.Barrier(2)
+    starts = {}
+
+    def begin(msg) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        starts[msg.wamid] = store.begin_turn(msg)
+
+    threads = [threading.Thread(target=begin, args=(m,)) for m in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    statuses = sorted(s.status for s in starts.values())
+    assert statuses == ["leased", "queued"]
+    holder = next(s for s in starts.values() if s.status == "leased")
+    queued_wamid = next(w for w, s in starts.items() if s.status == "queued")
+    assert count(db, "select count(*) from customers where wa_id = %s", wa_id) == 1
+
+    end = store.end_turn(holder.conversation_id, holder.lease.token, {"step": 1},
+                         [OutboundMessage("Halo kak, mau pulsa berapa?")])
+
+    assert [m.wamid for m in end.queued] == [queued_wamid]
+    assert end.lease is not None and end.lease.token == holder.lease.token  # still held
+    assert len(end.outbox) == 1 and end.outbox[0].wa_id == wa_id
+
+    final = store.end_turn(holder.conversation_id, holder.lease.token, {"step": 2},
+                           [OutboundMessage("Siap kak")])
+    assert final.queued == () and final.lease is None
+    assert final.version == end.version + 1
+    assert count(db, "select count(*) from messages where direction = 'in' and handled_at is null "
+                     "and conversation_id = %s", holder.conversation_id) == 0
+    assert count(db, "select count(*) from conversations where id = %s and lease_token is null",
+                 holder.conversation_id) == 1
+
+
+def test_end_turn_saves_state_and_the_next_turn_sees_it_with_history(store) -> None:
+    wa_id = new_wa_id()
+    start = store.begin_turn(inbound(wa_id, "cek saldo"))
+    store.end_turn(start.conversation_id, start.lease.token, {"last_list": [1, 2, 3]},
+                   [OutboundMessage("Saldo kakak *Rp0*")])
+
+    nxt = store.begin_turn(inbound(wa_id, "2"))
+
+    assert nxt.status == "leased"
+    assert nxt.state == {"last_list": [1, 2, 3]}
+    assert nxt.version == 1
+    assert [(h.direction, h.text) for h in nxt.history] == [("in", "cek saldo"), ("out", "Saldo kakak *Rp0*")]
+    assert [m.text for m in nxt.messages] == ["2"]
+
+
+def test_expired_lease_is_taken_over_and_the_crashed_turn_is_refused(store, db) -> None:
+    wa_id = new_wa_id()
+    crashed = store.begin_turn(inbound(wa_id, "beli pulsa"))
+    db.execute("update conversations set lease_until = now() - interval '1 second' where id = %s",
+               [crashed.conversation_id])
+
+    takeover = store.begin_turn(inbound(wa_id, "halo?"))
+
+    assert takeover.status == "leased"
+    assert takeover.lease.token != crashed.lease.token
+    # the crashed turn's unanswered message is answered by the new turn: nothing is lost
+    assert [m.text for m in takeover.messages] == ["beli pulsa", "halo?"]
+    with pytest.raises(LeaseLost):
+        store.end_turn(crashed.conversation_id, crashed.lease.token, {}, [OutboundMessage("telat")])
+    store.end_turn(takeover.conversation_id, takeover.lease.token, {}, [OutboundMessage("Halo kak")])
+    assert count(db, "select count(*) from messages where conversation_id = %s and body = 'telat'",
+                 crashed.conversation_id) == 0
+
+
+def test_a_message_that_keeps_crashing_turns_is_dropped_after_three_attempts(store, db) -> None:
+    wa_id = new_wa_id()
+    poison = inbound(wa_id, "pesan beracun")
+    start = store.begin_turn(poison)
+    for text in ("a", "b", "c"):
+        db.execute("update conversations set lease_until = now() - interval '1 second' where id = %s",
+                   [start.conversation_id])
+        start = store.begin_turn(inbound(wa_id, text))
+
+    assert poison.wamid not in [m.wamid for m in start.messages]
+    row = db.execute("select handled_at is not null, payload->>'dropped', attempts from messages where wamid = %s",
+                     [poison.wamid]).fetchone()
+    assert row == (True, "true", 3)
+
+
+def test_customer_known_only_by_user_id_and_later_by_phone(store, db) -> None:
+    user_id = f"ID.{new_wa_id()}"
+    first = store.begin_turn(inbound(None, "halo", user_id=user_id))
+    assert first.customer.wa_id is None and first.customer.user_id == user_id
+    store.end_turn(first.conversation_id, first.lease.token, {}, [OutboundMessage("Halo kak")])
+
+    wa_id = new_wa_id()
+    later = store.begin_turn(inbound(wa_id, "ini nomorku", user_id=user_id))
+
+    assert later.customer.id == first.customer.id
+    assert later.customer.wa_id == wa_id and later.customer.user_id == user_id
+
+
+def test_blocked_customer_gets_no_turn(store, db) -> None:
+    wa_id = new_wa_id()
+    start = store.begin_turn(inbound(wa_id))
+    store.end_turn(start.conversation_id, start.lease.token, {})
+    db.execute("update customers set blocked = true where wa_id = %s", [wa_id])
+
+    blocked = store.begin_turn(inbound(wa_id, "spam"))
+
+    assert blocked.status == "blocked" and blocked.lease is None
+    assert count(db, "select count(*) from messages where body = 'spam' and handled_at is not null "
+                     "and conversation_id = %s", start.conversation_id) == 1
+
+
+def test_outbox_acks_ride_on_the_next_call(store, db) -> None:
+    wa_id = new_wa_id()
+    start = store.begin_turn(inbound(wa_id))
+    end = store.end_turn(start.conversation_id, start.lease.token, {},
+                         [OutboundMessage("satu"), OutboundMessage("dua")])
+    ok, failed = end.outbox
+
+    sent_wamid = f"wamid.out.{uuid.uuid4().hex}"
+    store.begin_turn(inbound(new_wa_id()), acks=[OutboxAck(ok.id, wamid=sent_wamid),
+                                                  OutboxAck(failed.id, error="131056 pair rate limit")])
+
+    rows = {r[0]: r[1:] for r in db.execute(
+        "select id, status, wamid, attempts, last_error from outbox where id = any(%s)", [[ok.id, failed.id]])}
+    assert rows[ok.id] == ("sent", sent_wamid, 1, None)
+    assert rows[failed.id] == ("pending", None, 1, "131056 pair rate limit")
+    assert count(db, "select count(*) from messages where id = %s and wamid = %s", ok.message_id, sent_wamid) == 1
+    # a replayed ack changes nothing
+    assert store.ack_outbox([OutboxAck(ok.id, wamid=sent_wamid)]) == 0
+
+
+def test_end_turn_of_an_unknown_conversation_and_bad_input_are_refused(store) -> None:
+    with pytest.raises(NotFound):
+        store.end_turn(987654321, "00000000-0000-0000-0000-000000000000", {})
+    with pytest.raises(InvalidArgument):
+        store.begin_turn(inbound("12"))  # not an E.164 number
