@@ -198,3 +198,13 @@ def test_end_turn_of_an_unknown_conversation_and_bad_input_are_refused(store) ->
         store.end_turn(987654321, "00000000-0000-0000-0000-000000000000", {})
     with pytest.raises(InvalidArgument):
         store.begin_turn(inbound("12"))  # not an E.164 number
+
+
+def test_a_text_turn_is_two_round_trips(postgrest, supabase_rpc) -> None:
+    from shared.adapters.store import SqlStore
+
+    store = SqlStore(supabase_rpc)
+    before = len(postgrest.requests)
+    start = store.begin_turn(inbound(text="pulsa 10rb"))
+    store.end_turn(start.conversation_id, start.lease.token, {"intent": "buy"}, [OutboundMessage("Siap kak")])
+    assert [r["path"] for r in postgrest.requests[before:]] == ["/rest/v1/rpc/begin_turn", "/rest/v1/rpc/end_turn"]

@@ -140,7 +140,6 @@ def test_env_example_lists_every_setting() -> None:
     for i, line in enumerate(comments):
         if "=" in line and not line.startswith("#"):
             assert comments[i - 1].startswith("#"), f"{line.split('=')[0]} has no comment above it"
-    load(**{})  # and the example's values are all valid together:
     values = {line.split("=", 1)[0].lower(): line.split("=", 1)[1] for line in comments
               if "=" in line and not line.startswith("#") and line.split("=", 1)[1]}
     Settings(_env_file=None, **values)
