@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from shared.adapters.kv import PrefixedKV
 from shared.errors import KVUnavailable
 
-# INCR and, for a new counter, EXPIRE: one command, so a counter can never be left without a TTL.
-INCR_WITH_TTL = """
-local v = redis.call('INCR', KEYS[1])
-if v == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return v
-"""
 
-
-class RedisKV:
+class RedisKV(PrefixedKV):
     """Implements :class:`shared.ports.KV`; every key is prefixed with ``prefix``."""
 
     name = "redis"
@@ -22,8 +16,8 @@ class RedisKV:
     def __init__(self, client: Any, *, prefix: str = "") -> None:
         import redis
 
+        super().__init__(prefix)
         self._client = client
-        self._prefix = prefix
         self._errors = (redis.RedisError,)
 
     @classmethod
@@ -40,9 +34,6 @@ class RedisKV:
             retry=Retry(NoBackoff(), 1),  # one immediate retry, for a connection gone stale
         )
         return cls(client, prefix=prefix)
-
-    def _k(self, key: str) -> str:
-        return self._prefix + key
 
     def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -65,9 +56,6 @@ class RedisKV:
         if not keys:
             return 0
         return int(self._run(self._client.delete, *(self._k(k) for k in keys)))
-
-    def incr(self, key: str, *, ttl: int) -> int:
-        return int(self.eval(INCR_WITH_TTL, [key], [ttl]))
 
     def eval(self, script: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
         return self._run(self._client.eval, script, len(keys), *(self._k(k) for k in keys), *args)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from shared.adapters.redis_kv import INCR_WITH_TTL
+from shared.adapters.kv import PrefixedKV
 from shared.errors import KVUnavailable
 
 
-class UpstashKV:
+class UpstashKV(PrefixedKV):
     """Implements :class:`shared.ports.KV`; every key is prefixed with ``prefix``."""
 
     name = "upstash"
@@ -21,13 +21,10 @@ class UpstashKV:
         import httpx
         from upstash_redis import Redis
 
+        super().__init__(prefix)
         self._client = Redis(url=url, token=token, rest_retries=0, allow_telemetry=False)
         # upstash-redis offers no timeout option; its httpx client (timeout=None) takes one here.
         self._client._http._client.timeout = httpx.Timeout(timeout)
-        self._prefix = prefix
-
-    def _k(self, key: str) -> str:
-        return self._prefix + key
 
     def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -50,9 +47,6 @@ class UpstashKV:
         if not keys:
             return 0
         return int(self._run(self._client.delete, *(self._k(k) for k in keys)))
-
-    def incr(self, key: str, *, ttl: int) -> int:
-        return int(self.eval(INCR_WITH_TTL, [key], [ttl]))
 
     def eval(self, script: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
         return self._run(

@@ -249,6 +249,9 @@ begin
   if p_outbound is null or jsonb_typeof(p_outbound) <> 'array' then
     raise exception 'p_outbound must be a JSON array' using errcode = 'BJ004';
   end if;
+  if p_lease_seconds not between 5 and 900 then
+    raise exception 'p_lease_seconds must be between 5 and 900' using errcode = 'BJ004';
+  end if;
 
   perform private.apply_outbox_acks(p_acks);
 

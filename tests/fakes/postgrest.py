@@ -15,14 +15,14 @@ real request path runs end to end in tests:
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
+
+from tests.fakes.http import JsonStandIn
 
 # PostgREST's SQLSTATE → HTTP status table (docs.postgrest.org, "Errors"); anything else is 400.
 _EXACT = {"23503": 409, "23505": 409, "25006": 405, "53400": 500, "P0001": 400, "42883": 404, "42P01": 404}
@@ -44,7 +44,7 @@ def make_key(secret: str, role: str) -> str:
     return jwt.encode({"role": role, "iss": "supabase", "iat": 1_700_000_000, "exp": 4_100_000_000}, secret)
 
 
-class PostgrestStandIn:
+class PostgrestStandIn(JsonStandIn):
     """Run with ``with PostgrestStandIn(db_url, jwt_secret) as api: api.url, api.service_key``."""
 
     def __init__(self, conninfo: str, jwt_secret: str = "test-jwt-secret-at-least-32-characters!") -> None:
@@ -54,42 +54,15 @@ class PostgrestStandIn:
         self.requests: list[dict[str, Any]] = []
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=8, kwargs={"prepare_threshold": None}, open=True)
         self._signatures: dict[str, list[tuple[str, str, bool]]] = {}
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output clean
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                status, body = stand_in.handle(self.path, dict(self.headers.items()), self._body())
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _body(self) -> bytes:
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> PostgrestStandIn:
-        self._thread.start()
-        return self
+        super().__init__()
 
     def __exit__(self, *exc: Any) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__exit__(*exc)
         self._pool.close()
 
     # -- the gateway and PostgREST ------------------------------------------------------------
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
-        headers = {k.lower(): v for k, v in headers.items()}
         self.requests.append({"path": path, "headers": headers})
         if headers.get("apikey") not in (self.anon_key, self.service_key):
             return 401, {"message": "Invalid API key", "hint": "Double check your Supabase `anon` or `service_role` API key."}

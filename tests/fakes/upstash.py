@@ -19,9 +19,11 @@ import base64
 import json
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
 from typing import Any
 from urllib.parse import urlparse
+
+from tests.fakes.http import JsonStandIn
 
 
 class RedisReplyError(Exception):
@@ -95,7 +97,7 @@ def _reply(value: Any, base64_encoding: bool) -> dict[str, Any]:
     return {"result": _encode(value, base64_encoding)}
 
 
-class UpstashStandIn:
+class UpstashStandIn(JsonStandIn):
     """``with UpstashStandIn(redis_url, token) as api: api.url`` serves the REST protocol."""
 
     def __init__(self, redis_url: str, token: str = "test-upstash-token") -> None:
@@ -104,34 +106,7 @@ class UpstashStandIn:
         self.delay = 0.0  # seconds to stall each answer (to test client timeouts)
         self._local = threading.local()
         self._redis_url = redis_url
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, body = stand_in.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, raw)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> UpstashStandIn:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def _redis(self) -> Resp:
         conn = getattr(self._local, "conn", None)
@@ -140,8 +115,6 @@ class UpstashStandIn:
         return conn
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
-        import time
-
         self.requests.append({"path": path, "headers": headers, "body": raw.decode(errors="replace")})
         if self.delay:
             time.sleep(self.delay)
