@@ -10,13 +10,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# One stamp per requirements file: re-installs only when the file changes.
-$(VENV)/.req-%: requirements-%.txt requirements.txt | $(BIN)/python
+# One stamp per requirements set: re-installs only when one of its files changes.
+$(VENV)/.req-local: requirements-local.txt requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r $<
 	touch $@
 
-$(VENV)/.req-runtime: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+$(VENV)/.req-dev: requirements-dev.txt requirements-local.txt requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r $<
 	touch $@
 
 # All tests against the local Postgres/Redis (or embedded ones; EMBEDDED=1 forces them).
