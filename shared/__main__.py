@@ -1,9 +1,12 @@
 """The product's CLI: ``python -m shared <command>``.
 
-Commands print their result on stdout (only JSON with ``--json``) and log to stderr. Exit codes:
+Commands print their result on stdout (with ``--json``: only JSON) and log to stderr. Exit codes:
 0 done, 1 failed, 2 bad configuration or usage.
 
-  migrate     apply supabase/migrations over DATABASE_URL (or the embedded Postgres)
+  migrate        apply supabase/migrations over DATABASE_URL (or the embedded Postgres)
+  sandbox        run the Atlantic sandbox alone on a port
+  sync-catalog   load Atlantic's price lists into the catalog, priced by pricing_rules
+  search         search the catalog the way a customer asks ("paket tsel di bawah 20rb")
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import argparse
 import json
 import logging
 import sys
-from typing import Callable
+from typing import Any, Callable
 
 from shared.errors import BotError, ConfigError
+
+log = logging.getLogger("shared.cli")
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -23,7 +28,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
     app = bootstrap()
     backend = app.settings.migration_backend()
-    logging.getLogger("shared.migrate").info("migrating %s (%s)", backend.kind, backend.reason)
+    log.info("migrating %s (%s)", backend.kind, backend.reason)
     applied = migrate(migration_url(app.settings))
     names = [f"{m.version}_{m.name}" for m in applied]
     if args.json:
@@ -37,20 +42,105 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
-    "migrate": ("apply supabase/migrations (never seed.sql); safe to run twice or at once", _migrate),
+def _sandbox(args: argparse.Namespace) -> int:
+    import threading
+
+    from shared.bootstrap import bootstrap, start_sandbox
+
+    app = bootstrap()
+    sandbox = start_sandbox(app.settings, host=args.host, port=args.port)
+    engine = sandbox.engine.settings
+    info = {"url": sandbox.url, "api_key": engine.api_key, "username": engine.username,
+            "callback_url": engine.callback_url}
+    print(json.dumps(info) if args.json else
+          f"Atlantic sandbox on {sandbox.url} (api_key={engine.api_key}, username={engine.username}); Ctrl-C stops it",
+          flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.close()
+    return 0
+
+
+def _sync_catalog(args: argparse.Namespace) -> int:
+    from shared.bootstrap import bootstrap
+    from shared.services.catalog import sync_catalog
+
+    app = bootstrap()
+    try:
+        result = sync_catalog(app.provider, app.catalog, force=args.force)
+    finally:
+        app.close()
+    summary = {"received": result.received, "new": result.new, "changed": result.changed,
+               "unavailable": result.unavailable, "types": list(result.types)}
+    print(json.dumps(summary) if args.json else
+          f"synced {'+'.join(result.types)}: {result.received} products, {result.new} new, "
+          f"{result.changed} changed, {result.unavailable} now unavailable")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from shared.bootstrap import bootstrap
+    from shared.services.catalog import search, sync_catalog
+
+    app = bootstrap()
+    try:
+        if app.catalog.stats().available == 0:
+            log.info("the catalog is empty: syncing it first")
+            sync_catalog(app.provider, app.catalog)
+        query, hits = search(app.catalog, args.query, limit=args.limit)
+    finally:
+        app.close()
+    log.info("read %r as %s", args.query, query)
+    if args.json:
+        print(json.dumps([h.as_json() for h in hits], ensure_ascii=False))
+    elif not hits:
+        print("no products match")
+    else:
+        for h in hits:
+            print(f"{h.code:10} {h.name:45} Rp{h.price:>10,}".replace(",", "."))
+    return 0
+
+
+def _args_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print only JSON on stdout")
+
+
+def _args_sandbox(p: argparse.ArgumentParser) -> None:
+    _args_json(p)
+    p.add_argument("--port", type=int, default=8099, help="port to listen on (default 8099)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+
+
+def _args_sync(p: argparse.ArgumentParser) -> None:
+    _args_json(p)
+    p.add_argument("--force", action="store_true", help="sync even a price list much shorter than the catalog")
+
+
+def _args_search(p: argparse.ArgumentParser) -> None:
+    _args_json(p)
+    p.add_argument("query", help='what a customer would type, e.g. "pulsa xl 50rb"')
+    p.add_argument("--limit", type=int, default=10, choices=range(1, 51), metavar="N", help="at most N (default 10)")
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "migrate": ("apply supabase/migrations (never seed.sql); safe to run twice or at once", _args_json, _migrate),
+    "sandbox": ("run the Atlantic sandbox alone (same HTTP protocol as atlantich2h.com)", _args_sandbox, _sandbox),
+    "sync-catalog": ("load the price lists into the catalog and price them", _args_sync, _sync_catalog),
+    "search": ("search the catalog like a customer asks", _args_search, _search),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared", description="Bot Jual WA command line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
-    for name, (help_text, _) in COMMANDS.items():
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
-        cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    for name, (help_text, configure, _) in COMMANDS.items():
+        configure(sub.add_parser(name, help=help_text, description=help_text))
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command][1](args)
+        return COMMANDS[args.command][2](args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 from shared.config import Settings
-from shared.ports import KV, Rpc, Store
+from shared.ports import KV, Catalog, Provider, Rpc, Store
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +83,56 @@ def build_kv(settings: Settings) -> KV:
     return RedisKV.from_url(url, timeout=settings.kv_timeout_seconds, prefix=settings.kv_prefix)
 
 
+def build_provider(settings: Settings) -> tuple[Provider, Any]:
+    """The Atlantic client, pointed at the real API or at an in-process sandbox.
+
+    Returns the client and the sandbox it talks to (``None`` for the real API), which must be
+    kept alive and stopped with the app.
+    """
+    from shared.adapters.atlantic import AtlanticClient
+
+    backend = settings.provider_backend()
+    log.info("provider: %s (%s)", backend.kind, backend.reason)
+    if backend.kind == "atlantic":
+        client = AtlanticClient(
+            settings.atlantic_base_url,
+            settings.atlantic_api_key.get_secret_value(),  # type: ignore[union-attr]
+            timeout=settings.atlantic_timeout_seconds,
+            read_retries=settings.atlantic_read_retries,
+        )
+        return client, None
+    sandbox = start_sandbox(settings)
+    return AtlanticClient(sandbox.url, sandbox.engine.settings.api_key, timeout=settings.atlantic_timeout_seconds,
+                          read_retries=settings.atlantic_read_retries), sandbox
+
+
+def start_sandbox(settings: Settings, *, host: str = "127.0.0.1", port: int = 0) -> Any:
+    from shared.adapters.sandbox import Sandbox, SandboxSettings
+
+    return Sandbox(
+        SandboxSettings(
+            balance=settings.sandbox_balance,
+            trx_delay=settings.sandbox_trx_delay_seconds,
+            deposit_pay_after=settings.sandbox_pay_after_seconds,
+            callback_url=settings.sandbox_callback_url,
+        ),
+        host=host,
+        port=port,
+    ).start()
+
+
 class App:
     """Everything a function needs, built on first use. Pass adapters to override (tests)."""
 
-    def __init__(self, settings: Settings, *, rpc: Rpc | None = None, kv: KV | None = None) -> None:
+    def __init__(self, settings: Settings, *, rpc: Rpc | None = None, kv: KV | None = None,
+                 provider: Provider | None = None) -> None:
         self.settings = settings
         self._rpc = rpc
         self._kv = kv
+        self._provider = provider
+        self.sandbox: Any = None
         self._store: Store | None = None
+        self._catalog: Catalog | None = None
         self._lock = threading.Lock()
 
     @property
@@ -113,6 +155,21 @@ class App:
         return self._store
 
     @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            from shared.adapters.catalog_store import SqlCatalog
+
+            self._catalog = SqlCatalog(self.rpc)
+        return self._catalog
+
+    @property
+    def provider(self) -> Provider:
+        with self._lock:
+            if self._provider is None:
+                self._provider, self.sandbox = build_provider(self.settings)
+            return self._provider
+
+    @property
     def kv(self) -> KV:
         with self._lock:
             if self._kv is None:
@@ -120,7 +177,7 @@ class App:
             return self._kv
 
     def close(self) -> None:
-        for adapter in (self._rpc, self._kv):
+        for adapter in (self._rpc, self._kv, self._provider, self.sandbox):
             if adapter is not None:
                 adapter.close()
 

@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     atlantic_username: str | None = None
     atlantic_base_url: str = "https://atlantich2h.com"
     atlantic_timeout_seconds: float = Field(15.0, gt=0, le=120)
+    atlantic_read_retries: int = Field(2, ge=0, le=5)
+
+    # --- Atlantic sandbox (runs in-process when ATLANTIC_API_KEY is empty) ----------------------
+    sandbox_balance: int = Field(5_000_000, ge=0)
+    sandbox_trx_delay_seconds: float = Field(3.0, ge=0, le=3600)
+    sandbox_pay_after_seconds: float | None = Field(None, ge=0, le=3600)
+    sandbox_callback_url: str | None = None
 
     # --- WhatsApp ------------------------------------------------------------------------------
     whatsapp_token: SecretStr | None = None
@@ -154,7 +161,7 @@ class Settings(BaseSettings):
         _url(raw, ("redis", "rediss", "unix"), "a Redis URL")
         return v
 
-    @field_validator("supabase_url", "upstash_redis_rest_url", "gemini_base_url")
+    @field_validator("supabase_url", "upstash_redis_rest_url", "gemini_base_url", "sandbox_callback_url")
     @classmethod
     def _https_url(cls, v: str | None) -> str | None:
         v = _url(v, ("https", "http"), "an http(s) URL")
@@ -284,6 +291,9 @@ class Settings(BaseSettings):
                 found.append(({"app_env", "redis_url", "upstash_redis_rest_url"},
                               "APP_ENV: 'production' needs UPSTASH_REDIS_REST_URL + token or REDIS_URL "
                               "(the embedded Redis is for local runs)"))
+            if self.provider_backend().kind == "sandbox":
+                found.append(({"app_env", "atlantic_api_key"},
+                              "ATLANTIC_API_KEY: is required in production (the sandbox sells nothing real)"))
             if self.whatsapp_app_secret is None:
                 found.append(({"app_env", "whatsapp_app_secret"},
                               "WHATSAPP_APP_SECRET: is required in production (webhook signatures)"))
@@ -306,6 +316,12 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return Backend("postgres", "DATABASE_URL is set")
         return Backend("embedded", "no DATABASE_URL: migrating the embedded Postgres")
+
+    def provider_backend(self) -> Backend:
+        """Who sells: the real ``atlantic`` API, or the in-process ``sandbox``."""
+        if self.atlantic_api_key is not None:
+            return Backend("atlantic", f"ATLANTIC_API_KEY is set ({self.atlantic_base_url})")
+        return Backend("sandbox", "no ATLANTIC_API_KEY: using the built-in Atlantic sandbox")
 
     def kv_backend(self) -> Backend:
         """Where cache and breaker counters live: ``upstash``, ``redis`` or ``embedded``."""

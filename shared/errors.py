@@ -11,11 +11,20 @@ services and functions only ever see these classes::
     │   ├── NotFound                 BJ003  the customer / conversation / record does not exist
     │   ├── InvalidArgument          BJ004  a SQL function refused its input
     │   ├── IdempotencyConflict      BJ005  a caller key was reused for a different operation
-    │   └── RefundExceedsDebit       BJ006  a refund would return more than the order took
+    │   ├── RefundExceedsDebit       BJ006  a refund would return more than the order took
+    │   └── CatalogShrank            BJ007  a price list too short to trust would empty the shop
     └── ExternalFailure          something outside our code failed; often worth a retry
         ├── StoreUnavailable         Postgres / PostgREST unreachable, timed out or overloaded
         ├── StoreError               the database answered with an unexpected error (a bug)
-        └── KVUnavailable            Redis / Upstash unreachable, timed out or erroring
+        ├── KVUnavailable            Redis / Upstash unreachable, timed out or erroring
+        └── ProviderError            Atlantic answered ``status: false`` (its message is kept)
+            ├── ProviderUnavailable      network error, timeout, 5xx, a non-JSON body (retryable)
+            ├── ProviderBalanceInsufficient  our H2H balance cannot pay ("Saldo anda tidak cukup!")
+            ├── ProductUnavailable       unknown, inactive or empty product ("Produk tidak valid")
+            │   └── PriceAboveLimit          the price rose above the ``limit_price`` we sent
+            ├── InvalidTarget            the number / meter / game id was refused
+            ├── InvalidRequest           a field is missing or malformed; a bug on our side
+            └── DuplicateReference       the ``reff_id`` was already used; the error carries no id
 
 The ``BJxxx`` codes are the SQLSTATEs our SQL functions raise (see ``supabase/migrations``).
 Both data transports hand the SQLSTATE to :func:`from_sqlstate`, so a refusal raises the same
@@ -90,6 +99,12 @@ class RefundExceedsDebit(DomainRefusal):
     sqlstate = "BJ006"
 
 
+class CatalogShrank(DomainRefusal):
+    """The provider's price list is much shorter than what we sell; probably a glitch."""
+
+    sqlstate = "BJ007"
+
+
 class ExternalFailure(BotError):
     """Something outside our code failed. ``retryable`` says whether trying again may help."""
 
@@ -123,6 +138,7 @@ REFUSALS: dict[str, type[DomainRefusal]] = {
         InvalidArgument,
         IdempotencyConflict,
         RefundExceedsDebit,
+        CatalogShrank,
     )
 }
 
@@ -147,3 +163,53 @@ def from_sqlstate(sqlstate: str | None, message: str, detail: Any = None) -> Bot
     if sqlstate and sqlstate[:2] in _UNAVAILABLE_CLASSES:
         return StoreUnavailable(f"{message} (SQLSTATE {sqlstate})")
     return StoreError(message, sqlstate=sqlstate)
+
+
+class ProviderError(ExternalFailure):
+    """Atlantic refused the call. ``message`` is Atlantic's own text; ``http_status`` its status."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, http_status: int | None = None, endpoint: str | None = None):
+        self.message = message
+        self.http_status = http_status
+        self.endpoint = endpoint
+        where = f" ({endpoint}, HTTP {http_status})" if endpoint else ""
+        super().__init__(f"{message}{where}")
+
+
+class ProviderUnavailable(ProviderError):
+    """Atlantic could not be reached or did not answer usefully.
+
+    For a create call this is *ambiguous*: the request may have been carried out. Resubmit with the
+    same reference and let the status endpoint or the callback decide; never treat it as failed.
+    """
+
+    retryable = True
+
+
+class ProviderBalanceInsufficient(ProviderError):
+    """Our Atlantic (H2H) balance cannot pay for this; top it up. Worth retrying later."""
+
+    retryable = True
+
+
+class ProductUnavailable(ProviderError):
+    """The product code is unknown, inactive or out of stock at Atlantic."""
+
+
+class PriceAboveLimit(ProductUnavailable):
+    """Atlantic's price is above the ``limit_price`` we sent: the quoted cost no longer holds."""
+
+
+class InvalidTarget(ProviderError):
+    """The destination (phone, meter, customer or game id) was refused."""
+
+
+class InvalidRequest(ProviderError):
+    """A required field is missing or malformed (a bug on our side, or an unknown id)."""
+
+
+class DuplicateReference(ProviderError):
+    """The ``reff_id`` was used before. Atlantic's error carries no transaction id, so this is
+    never a final answer about the earlier request."""

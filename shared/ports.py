@@ -1,14 +1,17 @@
 """The ports: what services need from the outside world, as Protocols.
 
 Adapters in ``shared/adapters`` implement them; ``shared/bootstrap`` picks which. Services depend
-on these names only. Later issues add LanguageModel, Provider, Messenger, MediaStore and Queue.
+on these names only. Later issues add LanguageModel, Messenger, MediaStore and Queue.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping, Protocol, Sequence
 
+from shared.domain import provider as pv
+from shared.domain.catalog import CatalogStats, ProductHit, SyncResult
 from shared.domain.ledger import Posting, PostingKind, RecordedEvent
+from shared.domain.search import SearchQuery
 from shared.domain.turns import InboundMessage, OutboundMessage, OutboxAck, TurnEnd, TurnStart
 
 
@@ -66,6 +69,19 @@ class Store(Protocol):
     def mark_event_applied(self, event_id: int, *, error: str | None = None) -> None: ...
 
 
+class Catalog(Protocol):
+    """The products we sell: synced from the provider, priced by the seller's rules, searched."""
+
+    def sync(self, rows: Sequence[Mapping[str, Any]], types: Sequence[str], *, force: bool = False) -> SyncResult:
+        """Upsert normalized rows of the listed price-list types; mark the rest of them unavailable.
+        Raises :class:`shared.errors.CatalogShrank` for a suspiciously short list unless ``force``."""
+        ...
+
+    def search(self, query: SearchQuery, *, limit: int = 10) -> list[ProductHit]: ...
+
+    def stats(self) -> CatalogStats: ...
+
+
 class KV(Protocol):
     """A small key-value store for what may be lost: caches, rate limits, breaker counters.
 
@@ -93,5 +109,52 @@ class KV(Protocol):
     def eval(self, script: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
         """Run a Lua script atomically (for steps that need several commands)."""
         ...
+
+    def close(self) -> None: ...
+
+
+class Provider(Protocol):
+    """The product provider (Atlantic H2H, or its sandbox). Errors: :class:`shared.errors.ProviderError`.
+
+    Calls that create something are sent once; on :class:`shared.errors.ProviderUnavailable` the
+    outcome is unknown and must be settled by a status call or a callback, never assumed.
+    """
+
+    def profile(self) -> pv.Profile: ...
+
+    def price_list(self, type: str = "prabayar", code: str | None = None) -> list[pv.PriceItem]: ...
+
+    def create_transaction(
+        self, code: str, reff_id: str, target: str, *, limit_price: int | None = None
+    ) -> pv.Transaction: ...
+
+    def transaction_status(self, id: str, type: str = "prabayar") -> pv.Transaction: ...
+
+    def bill_inquiry(self, code: str, reff_id: str, customer_no: str) -> pv.Bill: ...
+
+    def pay_bill(self, code: str, reff_id: str, customer_no: str) -> pv.BillPayment: ...
+
+    def deposit_methods(self, type: str | None = None, method: str | None = None) -> list[pv.DepositMethod]: ...
+
+    def create_deposit(
+        self, reff_id: str, amount: int, method: str, *, type: str = "ewallet", phone: str | None = None
+    ) -> pv.Deposit: ...
+
+    def deposit_status(self, id: str) -> pv.Deposit: ...
+
+    def cancel_deposit(self, id: str) -> pv.Deposit: ...
+
+    def instant_deposit(self, id: str, *, execute: bool) -> pv.InstantSettlement: ...
+
+    def bank_list(self) -> list[pv.Bank]: ...
+
+    def check_account(self, bank_code: str, account_number: str) -> pv.AccountCheck: ...
+
+    def create_transfer(
+        self, ref_id: str, bank_code: str, account_number: str, owner_name: str, amount: int, *,
+        email: str | None = None, phone: str | None = None, note: str | None = None,
+    ) -> pv.Transfer: ...
+
+    def transfer_status(self, id: str) -> pv.Transfer: ...
 
     def close(self) -> None: ...

@@ -40,8 +40,8 @@ def test_cli_migrate_twice_applies_nothing_the_second_time(fresh_database, tmp_p
                             " order by version").fetchall()
         assert [r[0] for r in rows] == [m.version for m in discover()]
         assert all(r[2] and r[2][0].strip() for r in rows)
-        # seed.sql is never applied by the runner
-        assert conn.execute("select count(*) from pricing_rules").fetchone()[0] == 0
+        # seed.sql is never applied by the runner: only the migration's default pricing rule is there
+        assert conn.execute("select category, provider from pricing_rules").fetchall() == [(None, None)]
 
 
 def test_concurrent_runners_apply_each_file_once(fresh_database) -> None:

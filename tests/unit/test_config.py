@@ -55,12 +55,13 @@ def test_a_broken_env_file_lists_every_problem_and_no_secret(tmp_path: Path) -> 
 
     text = str(raised.value)
     for name in ("DATABASE_URL", "DB_POOL_MAX_SIZE", "GEMINI_API_KEYS", "LOG_LEVEL", "ADMIN_WA_IDS",
-                 "KV_TIMEOUT_SECONDS", "SUPABASE_URL", "UPSTASH_REDIS_REST_URL", "WHATSAPP_APP_SECRET"):
+                 "KV_TIMEOUT_SECONDS", "SUPABASE_URL", "UPSTASH_REDIS_REST_URL", "WHATSAPP_APP_SECRET",
+                 "ATLANTIC_API_KEY"):
         assert name in text, name
     for secret in SECRETS:
         assert secret not in text
     assert "root" not in text  # nothing of the URL's content
-    assert len(raised.value.problems) == 10
+    assert len(raised.value.problems) == 11
 
 
 def test_python_c_settings_prints_one_readable_error(tmp_path: Path) -> None:
@@ -72,7 +73,7 @@ def test_python_c_settings_prints_one_readable_error(tmp_path: Path) -> None:
 
     assert run.returncode == 1
     assert run.stderr.count("configuration problem(s)") == 1
-    assert "10 configuration problem(s)" in run.stderr
+    assert "11 configuration problem(s)" in run.stderr
     assert "DB_POOL_MAX_SIZE: must be a whole number" in run.stderr
     for secret in SECRETS:
         assert secret not in run.stderr + run.stdout
@@ -123,12 +124,16 @@ def test_contradictions_are_refused() -> None:
     assert "WHATSAPP_PHONE_ID" in problems and "GCP_PROJECT" in problems
 
 
-def test_production_refuses_embedded_backends() -> None:
+def test_production_refuses_embedded_backends_and_the_sandbox() -> None:
+    real = dict(whatsapp_app_secret="s" * 20, redis_url="redis://r:6379/0", atlantic_api_key="a" * 20,
+                atlantic_username="tokobudi")
     with pytest.raises(ConfigError, match="embedded Postgres is for local runs"):
-        load(app_env="production", whatsapp_app_secret="s" * 20, redis_url="redis://r:6379/0")
-    ok = load(app_env="production", whatsapp_app_secret="s" * 20, redis_url="redis://r:6379/0",
-              database_url="postgresql://u@h/db")
-    assert ok.db_backend().kind == "postgres"
+        load(app_env="production", **real)
+    with pytest.raises(ConfigError, match="the sandbox sells nothing real"):
+        load(app_env="production", **{**real, "atlantic_api_key": None, "atlantic_username": None},
+             database_url="postgresql://u@h/db")
+    ok = load(app_env="production", database_url="postgresql://u@h/db", **real)
+    assert ok.db_backend().kind == "postgres" and ok.provider_backend().kind == "atlantic"
 
 
 def test_env_example_lists_every_setting() -> None:
