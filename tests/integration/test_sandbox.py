@@ -277,6 +277,14 @@ def test_qris_deposit_pending_then_success_with_the_right_fee(client: AtlanticCl
     assert headers["x-atl-signature"] == hashlib.md5(b"tokobudi").hexdigest()
 
 
+def test_deposit_methods_carry_the_fee_table(client: AtlanticClient) -> None:
+    methods = {m.code: m for m in client.deposit_methods()}
+    assert {"QRIS", "QRISFAST", "DANA", "OVO", "SHOPEEPAY", "LINKAJA", "BCA", "BRI"} <= set(methods)
+    assert (methods["QRIS"].fee, str(methods["QRIS"].fee_percent), methods["QRIS"].active) == (200, "0.7", True)
+    assert [m.code for m in client.deposit_methods(type="bank")] == ["BCA", "BRI"]
+    assert [m.code for m in client.deposit_methods(method="qris")] == ["QRIS"]
+
+
 def test_real_fee_examples(client: AtlanticClient) -> None:
     assert client.create_deposit("DEP-F-1", 2_265, "QRIS").fee == 216
     assert client.create_deposit("DEP-F-2", 25_514, "SHOPEEPAY").fee == 536
