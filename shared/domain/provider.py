@@ -89,6 +89,16 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
+class Tracked(Record):
+    """A record with a lifecycle status (transactions, payments, deposits, transfers)."""
+
+    status: Status = "pending"
+
+    @property
+    def final(self) -> bool:
+        return is_final(self.status)
+
+
 class Profile(Record):
     name: Text = None
     username: Text = None
@@ -116,7 +126,7 @@ class PriceItem(Record):
         return self.status == "available"
 
 
-class Transaction(Record):
+class Transaction(Tracked):
     """A prepaid or postpaid transaction (``transaksi/create``, ``/status``, callbacks)."""
 
     id: Text = None
@@ -126,13 +136,8 @@ class Transaction(Record):
     target: Text = None
     price: OptMoney = None
     sn: Text = None
-    status: Status = "pending"
     message: Text = None
     created_at: Time = None
-
-    @property
-    def final(self) -> bool:
-        return is_final(self.status)
 
     @property
     def succeeded(self) -> bool:
@@ -156,7 +161,7 @@ class Bill(Record):
     detail: dict[str, Any] | list[Any] | None = None
 
 
-class BillPayment(Record):
+class BillPayment(Tracked):
     """The answer to ``transaksi/tagihan/bayar`` (it usually carries no ``id``)."""
 
     id: Text = None
@@ -166,12 +171,7 @@ class BillPayment(Record):
     code: Text = None
     amount: OptMoney = alias("harga", "amount")
     sn: Text = None
-    status: Status = "pending"
     created_at: Time = None
-
-    @property
-    def final(self) -> bool:
-        return is_final(self.status)
 
 
 class DepositMethod(Record):
@@ -190,7 +190,7 @@ class DepositMethod(Record):
         return self.status == "aktif"
 
 
-class Deposit(Record):
+class Deposit(Tracked):
     """A deposit / QRIS checkout. ``net`` is what reaches the balance (``get_balance``)."""
 
     id: Text = None
@@ -200,7 +200,6 @@ class Deposit(Record):
     fee: OptMoney = None
     net: OptMoney = alias("get_balance", "net")
     method: Text = alias("metode", "method")
-    status: Status = "pending"
     qr_string: Text = None
     qr_image: Text = None
     url: Text = None
@@ -209,10 +208,6 @@ class Deposit(Record):
     account_name: Text = alias("atas_nama", "account_name")
     created_at: Time = None
     expires_at: Time = alias("expired_at", "expires_at")
-
-    @property
-    def final(self) -> bool:
-        return is_final(self.status)
 
 
 class InstantSettlement(Record):
@@ -246,7 +241,7 @@ class AccountCheck(Record):
         return self.status == "valid"
 
 
-class Transfer(Record):
+class Transfer(Tracked):
     id: Text = None
     reff_id: Text = alias("reff_id", "ref_id")
     name: Text = alias("nama", "name")
@@ -255,13 +250,8 @@ class Transfer(Record):
     amount: OptMoney = alias("nominal", "amount")
     fee: OptMoney = None
     total: OptMoney = None
-    status: Status = "pending"
     detail: dict[str, Any] | None = None
     created_at: Time = None
-
-    @property
-    def final(self) -> bool:
-        return is_final(self.status)
 
 
 class Callback(Record):
