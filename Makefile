@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest -c tests/pytest.ini
 
-.PHONY: test test-unit migrate bench clean
+.PHONY: demo test test-unit migrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ $(VENV)/.req-local: requirements-local.txt requirements.txt | $(BIN)/python
 $(VENV)/.req-dev: requirements-dev.txt requirements-local.txt requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r $<
 	touch $@
+
+# Chat with the bot in the terminal on embedded defaults (or what .env configures);
+# `make demo < script.txt` plays one customer message per line.
+demo: $(VENV)/.req-local
+	@$(BIN)/python -m shared demo
 
 # All tests against the local Postgres/Redis (or embedded ones; EMBEDDED=1 forces them).
 test: $(VENV)/.req-dev

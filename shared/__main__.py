@@ -3,6 +3,8 @@
 Commands print their result on stdout (with ``--json``: only JSON) and log to stderr. Exit codes:
 0 done, 1 failed, 2 bad configuration or usage.
 
+  demo           chat with the bot in the terminal (embedded defaults when nothing is configured)
+  nlu            what the rule engine reads in a message: {"intent", "slots"}
   migrate        apply supabase/migrations over DATABASE_URL (or the embedded Postgres)
   sandbox        run the Atlantic sandbox alone on a port
   sync-catalog   load Atlantic's price lists into the catalog, priced by pricing_rules
@@ -15,7 +17,7 @@ import argparse
 import json
 import logging
 import sys
-from typing import Any, Callable
+from typing import Callable
 
 from shared.errors import BotError, ConfigError
 
@@ -104,6 +106,55 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    import os
+
+    from shared.adapters.terminal import TerminalMessenger, chat
+    from shared.bootstrap import bootstrap
+    from shared.services.catalog import sync_catalog
+
+    app = bootstrap()
+    if "LOG_LEVEL" not in os.environ and not args.verbose:
+        logging.getLogger().setLevel(logging.WARNING)  # the chat is the output; logs only when asked
+    interactive = sys.stdin.isatty()
+    try:
+        if app.catalog.stats().available == 0:
+            print("Menyiapkan katalog dari sandbox Atlantic...", file=sys.stderr)
+            sync_catalog(app.provider, app.catalog)
+        pipeline = app.pipeline(TerminalMessenger(sys.stdout))
+        model = app.settings.model_backend()
+        banner = (f"Bot Jual WA demo: {'Gemini' if model.kind == 'gemini' else 'mesin aturan (tanpa model)'}, "
+                  f"data {app.settings.db_backend().kind}, provider {app.settings.provider_backend().kind}.")
+        print(banner + (" Ketik pesan; Ctrl-D untuk keluar." if interactive else ""),
+              file=sys.stdout if interactive else sys.stderr)
+        chat(pipeline, sys.stdin, sys.stdout, interactive=interactive)
+    finally:
+        app.close()
+    return 0
+
+
+def _nlu(args: argparse.Namespace) -> int:
+    from shared.domain.nlu import understand
+
+    result = understand(args.text).as_json()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"intent: {result['intent']}")
+        for name, value in result["slots"].items():
+            print(f"  {name}: {value}")
+    return 0
+
+
+def _args_demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--verbose", action="store_true", help="show INFO logs on stderr")
+
+
+def _args_nlu(p: argparse.ArgumentParser) -> None:
+    _args_json(p)
+    p.add_argument("text", help='a customer message, e.g. "pulsa tsel 25rb ke 081234567890"')
+
+
 def _args_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print only JSON on stdout")
 
@@ -126,6 +177,9 @@ def _args_search(p: argparse.ArgumentParser) -> None:
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "demo": ("chat with the bot in the terminal; reads a script from stdin when it is not a terminal",
+             _args_demo, _demo),
+    "nlu": ("print what the rule engine reads in a message (no database, no network)", _args_nlu, _nlu),
     "migrate": ("apply supabase/migrations (never seed.sql); safe to run twice or at once", _args_json, _migrate),
     "sandbox": ("run the Atlantic sandbox alone (same HTTP protocol as atlantich2h.com)", _args_sandbox, _sandbox),
     "sync-catalog": ("load the price lists into the catalog and price them", _args_sync, _sync_catalog),

@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 from shared.config import Settings
-from shared.ports import KV, Catalog, Provider, Rpc, Store
+from shared.ports import KV, Catalog, Orders, Provider, Rpc, Store
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +125,13 @@ class App:
     """Everything a function needs, built on first use. Pass adapters to override (tests)."""
 
     def __init__(self, settings: Settings, *, rpc: Rpc | None = None, kv: KV | None = None,
-                 provider: Provider | None = None) -> None:
+                 provider: Provider | None = None, model: Any = None, metrics: Any = None) -> None:
         self.settings = settings
         self._rpc = rpc
         self._kv = kv
         self._provider = provider
+        self._model = model
+        self._metrics = metrics
         self.sandbox: Any = None
         self._store: Store | None = None
         self._catalog: Catalog | None = None
@@ -161,6 +163,52 @@ class App:
 
             self._catalog = SqlCatalog(self.rpc)
         return self._catalog
+
+    @property
+    def orders(self) -> Orders:
+        from shared.adapters.orders_store import SqlOrders
+
+        return SqlOrders(self.rpc, quote_ttl_seconds=self.settings.quote_ttl_seconds)
+
+    @property
+    def metrics(self) -> Any:
+        if self._metrics is None:
+            from shared.adapters.metrics import PrometheusMetrics
+
+            self._metrics = PrometheusMetrics()
+        return self._metrics
+
+    def agent(self) -> Any:
+        """The model agent over the failover chain, or ``None`` (rules only) without keys."""
+        backend = self.settings.model_backend()
+        log.info("model: %s (%s)", backend.kind, backend.reason)
+        if backend.kind != "gemini":
+            return None
+        from shared.adapters.gemini import GeminiModel
+        from shared.services.agent import Agent
+        from shared.services.failover import ModelChain, build_chain
+
+        model = self._model or GeminiModel(base_url=self.settings.gemini_base_url,
+                                           timeout=self.settings.gemini_timeout_seconds)
+        links = build_chain(self.settings.gemini_api_keys, self.settings.gemini_model,
+                            self.settings.gemini_fallback_model)
+        chain = ModelChain(model, links, self.kv, metrics=self.metrics)
+        return Agent(chain, shop_name=self.settings.shop_name, history=self.settings.model_history_messages)
+
+    def conversation(self) -> Any:
+        from shared.services.conversation import Deps, Limits
+
+        s = self.settings
+        limits = Limits(rate_per_minute=s.rate_limit_per_minute, daily_tokens=s.daily_token_budget,
+                        quote_ttl_minutes=max(1, s.quote_ttl_seconds // 60), shop_name=s.shop_name,
+                        model_history=s.model_history_messages)
+        return Deps(catalog=self.catalog, orders=self.orders, limits=limits, agent=self.agent(),
+                    metrics=self.metrics)
+
+    def pipeline(self, messenger: Any) -> Any:
+        from shared.services.turns import Pipeline
+
+        return Pipeline(self.store, self.conversation(), messenger)
 
     @property
     def provider(self) -> Provider:

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     turn_lease_seconds: int = Field(60, ge=5, le=900)
     history_limit: int = Field(12, ge=0, le=100)
 
+    # --- conversation and the seller's limits --------------------------------------------------
+    quote_ttl_seconds: int = Field(900, ge=60, le=86400)
+    rate_limit_per_minute: int = Field(15, ge=1, le=600)
+    daily_token_budget: int = Field(30_000, ge=0, le=10_000_000)
+    model_history_messages: int = Field(8, ge=0, le=30)
+
     # --- Supabase / Postgres -------------------------------------------------------------------
     db_transport: Literal["auto", "postgres", "supabase"] = "auto"
     database_url: SecretStr | None = None
@@ -322,6 +328,14 @@ class Settings(BaseSettings):
         if self.atlantic_api_key is not None:
             return Backend("atlantic", f"ATLANTIC_API_KEY is set ({self.atlantic_base_url})")
         return Backend("sandbox", "no ATLANTIC_API_KEY: using the built-in Atlantic sandbox")
+
+    def model_backend(self) -> Backend:
+        """Who writes the conversation: the ``gemini`` chain, or the ``rules`` engine alone."""
+        if self.gemini_api_keys:
+            projects = len({k.project for k in self.gemini_api_keys})
+            return Backend("gemini", f"{len(self.gemini_api_keys)} key(s) in {projects} project(s), "
+                                     f"{self.gemini_model} then {self.gemini_fallback_model or 'no fallback'}")
+        return Backend("rules", "no GEMINI_API_KEYS: the rule engine answers")
 
     def kv_backend(self) -> Backend:
         """Where cache and breaker counters live: ``upstash``, ``redis`` or ``embedded``."""

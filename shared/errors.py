@@ -12,7 +12,8 @@ services and functions only ever see these classes::
     │   ├── InvalidArgument          BJ004  a SQL function refused its input
     │   ├── IdempotencyConflict      BJ005  a caller key was reused for a different operation
     │   ├── RefundExceedsDebit       BJ006  a refund would return more than the order took
-    │   └── CatalogShrank            BJ007  a price list too short to trust would empty the shop
+    │   ├── CatalogShrank            BJ007  a price list too short to trust would empty the shop
+    │   └── ProductNotAvailable      BJ008  the product is empty or no longer sold
     └── ExternalFailure          something outside our code failed; often worth a retry
         ├── StoreUnavailable         Postgres / PostgREST unreachable, timed out or overloaded
         ├── StoreError               the database answered with an unexpected error (a bug)
@@ -25,6 +26,11 @@ services and functions only ever see these classes::
             ├── InvalidTarget            the number / meter / game id was refused
             ├── InvalidRequest           a field is missing or malformed; a bug on our side
             └── DuplicateReference       the ``reff_id`` was already used; the error carries no id
+        └── ModelError               the language model did not answer
+            ├── ModelRateLimited         429: quota per minute (retry delay) or per day
+            ├── ModelUnavailable         5xx, timeout, network
+            ├── ModelRefused             a bad key or a request the API refuses (4xx)
+            └── AllModelsDown            every (key, model) of the chain is open or failed
 
 The ``BJxxx`` codes are the SQLSTATEs our SQL functions raise (see ``supabase/migrations``).
 Both data transports hand the SQLSTATE to :func:`from_sqlstate`, so a refusal raises the same
@@ -105,6 +111,12 @@ class CatalogShrank(DomainRefusal):
     sqlstate = "BJ007"
 
 
+class ProductNotAvailable(DomainRefusal):
+    """The product is out of stock (empty) or no longer sold."""
+
+    sqlstate = "BJ008"
+
+
 class ExternalFailure(BotError):
     """Something outside our code failed. ``retryable`` says whether trying again may help."""
 
@@ -139,6 +151,7 @@ REFUSALS: dict[str, type[DomainRefusal]] = {
         IdempotencyConflict,
         RefundExceedsDebit,
         CatalogShrank,
+        ProductNotAvailable,
     )
 }
 
@@ -213,3 +226,31 @@ class InvalidRequest(ProviderError):
 class DuplicateReference(ProviderError):
     """The ``reff_id`` was used before. Atlantic's error carries no transaction id, so this is
     never a final answer about the earlier request."""
+
+
+class ModelError(ExternalFailure):
+    """The language model did not answer this request."""
+
+
+class ModelRateLimited(ModelError):
+    """HTTP 429. ``retry_after`` is the delay the API asked for; ``daily`` marks a per-day quota,
+    which resets at midnight Pacific time."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, daily: bool = False):
+        self.retry_after = retry_after
+        self.daily = daily
+        super().__init__(message)
+
+
+class ModelUnavailable(ModelError):
+    """A 5xx answer, a timeout or a network error."""
+
+
+class ModelRefused(ModelError):
+    """The API refused the request or the key (4xx other than 429); retrying will not help soon."""
+
+    retryable = False
+
+
+class AllModelsDown(ModelError):
+    """No link of the failover chain could answer; the rule engine takes over."""

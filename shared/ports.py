@@ -1,7 +1,7 @@
 """The ports: what services need from the outside world, as Protocols.
 
 Adapters in ``shared/adapters`` implement them; ``shared/bootstrap`` picks which. Services depend
-on these names only. Later issues add LanguageModel, Messenger, MediaStore and Queue.
+on these names only. Later issues add MediaStore and Queue.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from typing import Any, Mapping, Protocol, Sequence
 from shared.domain import provider as pv
 from shared.domain.catalog import CatalogStats, ProductHit, SyncResult
 from shared.domain.ledger import Posting, PostingKind, RecordedEvent
+from shared.domain.llm import ModelReply, ModelRequest
+from shared.domain.orders import Order
 from shared.domain.search import SearchQuery
-from shared.domain.turns import InboundMessage, OutboundMessage, OutboxAck, TurnEnd, TurnStart
+from shared.domain.turns import InboundMessage, OutboundMessage, OutboxAck, OutboxItem, TurnEnd, TurnStart
 
 
 class Rpc(Protocol):
@@ -80,6 +82,35 @@ class Catalog(Protocol):
     def search(self, query: SearchQuery, *, limit: int = 10) -> list[ProductHit]: ...
 
     def stats(self) -> CatalogStats: ...
+
+
+class Orders(Protocol):
+    """The order state machine's first steps. Prices always come from ``products``."""
+
+    def create_quote(self, customer_id: int, product_code: str, target: str, *,
+                     replace_ref: str | None = None) -> Order: ...
+
+    def confirm(self, customer_id: int, ref: str) -> Order: ...
+
+    def cancel(self, customer_id: int, ref: str) -> Order: ...
+
+    def recent(self, customer_id: int, *, ref: str | None = None, limit: int = 3) -> list[Order]: ...
+
+
+class LanguageModel(Protocol):
+    """A chat model with tool calling, addressed per (key, model) link of the failover chain.
+
+    Raises :class:`shared.errors.ModelRateLimited` (429), :class:`shared.errors.ModelUnavailable`
+    (5xx, timeouts, network) or :class:`shared.errors.ModelRefused` (a bad key or request).
+    """
+
+    def generate(self, request: ModelRequest, *, key: str, model: str) -> ModelReply: ...
+
+
+class Messenger(Protocol):
+    """Delivers outbox rows to the customer; returns the message id the channel gave it."""
+
+    def send(self, item: OutboxItem) -> str: ...
 
 
 class KV(Protocol):

@@ -171,3 +171,20 @@ def rpc(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def store(rpc) -> SqlStore:  # type: ignore[no-untyped-def]
     return SqlStore(rpc, lease_seconds=30, history_limit=10)
+
+
+@pytest.fixture(scope="session")
+def shop_url(fresh_database) -> str:  # type: ignore[no-untyped-def]
+    """A shop: migrated, with the sandbox's catalog synced and priced (conversation tests)."""
+    from shared.adapters.atlantic import AtlanticClient
+    from shared.adapters.catalog_store import SqlCatalog
+    from shared.adapters.sandbox import Sandbox
+    from shared.services.catalog import sync_catalog
+
+    url = fresh_database()
+    migrate(url)
+    rpc = PostgresRpc(url)
+    with Sandbox(tick_seconds=3600) as sandbox:
+        sync_catalog(AtlanticClient(sandbox.url, "sandbox"), SqlCatalog(rpc))
+    rpc.close()
+    return url

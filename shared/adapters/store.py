@@ -100,6 +100,7 @@ class SqlStore:
             lease=_lease(out.get("lease")),
             messages=tuple(_message(m) for m in out.get("messages", ())),
             history=tuple(_message(m) for m in out.get("history", ())),
+            usage=out.get("usage") or {},
         )
 
     def end_turn(
@@ -115,7 +116,8 @@ class SqlStore:
             "p_conversation_id": conversation_id,
             "p_lease_token": str(lease_token),
             "p_state": dict(state),
-            "p_outbound": [{"kind": m.kind, "text": m.text, "payload": dict(m.payload)} for m in outbound],
+            "p_outbound": [{"kind": m.kind, "text": m.text, "payload": dict(m.payload), "tokens": m.tokens}
+                           for m in outbound],
             "p_lease_seconds": self.lease_seconds,
         }
         if acks:

@@ -115,6 +115,8 @@ def parse_query(text: str) -> SearchQuery:
     while i < len(tokens):
         token = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token.endswith("nya") and token[:-3] in vocab.VOCABULARY:
+            token = token[:-3]  # "pulsanya", "paketnya", "tokennya"
         fixed = _correct(token)
         if fixed:
             corrections.append((token, fixed))
@@ -147,6 +149,9 @@ def parse_query(text: str) -> SearchQuery:
             amounts.append((amount, budget_cue > 0))
             budget_cue = 0
             continue
+        if token == "3" and i >= 2 and tokens[i - 2] in ("pulsa", "paket", "kuota", "data", "kartu"):
+            q = replace(q, provider="TRI")  # "pulsa 3 20rb": Tri's brand is the digit 3
+            continue
         if token.isdigit():
             bare_numbers.append(int(token))
             continue
@@ -165,6 +170,8 @@ def parse_query(text: str) -> SearchQuery:
             terms.append(token)
 
     q = replace(q, category=_category(q.provider, category_words, q))
+    if q.category == "pln" and q.provider is None:
+        q = replace(q, provider="PLN")  # only PLN sells electricity tokens
     if q.provider is None and q.target and q.category in (None, "pulsa", "data"):
         q = replace(q, provider=vocab.provider_from_phone(q.target))
     # "diamond ff 140": a bare number in a game query counts diamonds

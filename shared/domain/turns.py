@@ -73,6 +73,7 @@ class OutboundMessage:
     text: str | None = None
     kind: str = "text"
     payload: Mapping[str, Any] = field(default_factory=dict)
+    tokens: int | None = None  # model tokens spent on this reply (the daily budget counts them)
 
     def __post_init__(self) -> None:
         if self.kind not in MESSAGE_KINDS:
@@ -131,6 +132,7 @@ class TurnStart:
     lease: Lease | None = None
     messages: tuple[StoredMessage, ...] = ()
     history: tuple[StoredMessage, ...] = ()
+    usage: Mapping[str, Any] = field(default_factory=dict)  # messages_last_minute, tokens_today
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""A terminal chat with the bot: the first Messenger adapter, and the body of ``make demo``.
+
+Interactive (a TTY): a ``kamu>`` prompt, the bot's answers as ``bot>`` lines. Scripted (stdin is a
+file or pipe): one customer message per line, each echoed, each answered in full before the next
+line is read (no coalescing of scripted lines), until end of input.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import IO, Any
+
+from shared.domain.turns import InboundMessage, OutboxItem
+
+DEMO_WA_ID = "6281200000001"
+
+
+class TerminalMessenger:
+    """Prints outbox rows; buttons are shown the way the WhatsApp Web bridge shows them."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self._ids = itertools.count(1)
+
+    def send(self, item: OutboxItem) -> str:
+        lines = (item.text or "").splitlines() or [""]
+        print("bot> " + lines[0], file=self.out)
+        for line in lines[1:]:
+            print("     " + line, file=self.out)
+        buttons = item.payload.get("buttons") or []
+        if buttons:
+            print("     " + "  ".join(f"[{b['title']}]" for b in buttons), file=self.out)
+        self.out.flush()
+        return f"terminal.{next(self._ids)}.{item.id}"
+
+
+def chat(pipeline: Any, stdin: IO[str], out: IO[str], *, interactive: bool, wa_id: str = DEMO_WA_ID,
+         name: str = "Demo") -> int:
+    """Feed lines from ``stdin`` to ``pipeline`` as one customer's messages; returns how many."""
+    count = 0
+    while True:
+        if interactive:
+            try:
+                line = input("kamu> ")
+            except EOFError:
+                print(file=out)
+                break
+        else:
+            raw = stdin.readline()
+            if not raw:
+                break
+            line = raw.rstrip("\n")
+        line = line.strip()
+        if not line:
+            continue
+        if not interactive:
+            print(f"kamu> {line}", file=out)
+            out.flush()
+        pipeline.handle(InboundMessage(wamid=f"terminal.{uuid.uuid4().hex}", wa_id=wa_id, name=name, text=line))
+        count += 1
+    return count

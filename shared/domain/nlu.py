@@ -1,0 +1,195 @@
+"""Rule-based understanding: one customer message → an intent and slots (pure, no I/O).
+
+It is the pre-router for obvious messages (``ya``, ``2``, ``cek saldo`` never reach a model), the
+fallback when no model is available, and the brain of the demo without a key. Product slots come
+from :mod:`shared.domain.search`; targets from :mod:`shared.domain.targets`.
+
+Intents: greeting, search, price_check, buy, confirm, cancel, check_status, balance, deposit,
+bill_check, complaint, help, other. Slots (absent ones omitted): category, provider, nominal,
+max_price, target, quota_gb, validity_days, units, quantity, method, ref — plus ``choice`` (a
+list item picked by number) and ``sort`` (``price_asc``/``price_desc``) for follow-ups.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from shared.domain import targets, vocab
+from shared.domain.search import SearchQuery, parse_query
+
+INTENTS = ("greeting", "search", "price_check", "buy", "confirm", "cancel", "check_status", "balance",
+           "deposit", "bill_check", "complaint", "help", "other")
+
+_FILLER_WORDS = "kak|ka|kk|min|mas|mba|mbak|gan|sis|bro|bang|dong|deh|ya|yah|aja|aj|sih|nih|bos|boss|om"
+_FILLER = rf"(?:{_FILLER_WORDS}|\s)*"
+
+
+def _words(*phrases: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(phrases) + r")\b")
+
+
+_CONFIRM_WORDS = (r"ya+|iya+|iy|y|yes|yup|ok+|oke+|okey|okay|sip+|siap|gas+|lanjut+|lanjutkan|jadi|betul|benar|"
+                  r"bener|setuju|boleh|mau|confirm|konfirmasi|deal|proses|bayar")
+CONFIRM = re.compile(rf"^{_FILLER}(?:(?:{_CONFIRM_WORDS})\b[\s.!,👍🙏]*{_FILLER})+[\s.!?,👍🙏]*$")
+CANCEL = _words("batal", "batalin", "batalkan", "cancel", "ga jadi", "gak jadi", "nggak jadi", "ngga jadi",
+                "enggak jadi", "tidak jadi", "gk jadi", "g jadi", "tdk jadi", "ngak jadi")
+COMPLAINT = _words("gagal", "belum masuk", "blm masuk", "belom masuk", "ga masuk", "gak masuk", "tidak masuk",
+                   "nggak masuk", "gk masuk", "kepotong", "terpotong", "komplain", "complain", "refund",
+                   "uang kembali", "balikin", "ditipu", "penipu", "tipu", "salah kirim", "error", "kok lama",
+                   "lama banget", "kecewa", "hilang", "ga sampai", "belum sampai", "tidak sampai")
+STATUS = _words("status", "cek pesanan", "cek order", "cek orderan", "cek trx", "cek transaksi", "pesanan saya",
+                "pesananku", "orderan", "orderanku", "riwayat", "history", "sudah diproses", "udah diproses",
+                "udah masuk belum", "sudah masuk belum", "lacak")
+DEPOSIT = _words("depo", "deposit", "depot", "topup saldo", "top up saldo", "top_up saldo", "isi saldo",
+                 "tambah saldo", "isi deposit", "ngisi saldo")
+BALANCE = re.compile(r"\bsaldo\b")
+BALANCE_CUE = _words("cek", "berapa", "brp", "sisa", "saya", "ku", "aku", "info", "lihat", "liat", "gue", "gw")
+BILL = _words("tagihan", "cek tagihan", "bayar tagihan", "pascabayar", "pasca", "bpjs", "pdam", "indihome",
+              "postpaid", "tagihan_pln", "bayar_tagihan")
+HELP = _words("help", "bantuan", "menu", "cara beli", "cara order", "cara pesan", "gimana cara", "bagaimana cara",
+              "bisa apa", "caranya", "panduan", "tutorial", "cs", "admin")
+GREETING = _words("halo+", "hal+o", "hai+", "hi+", "hello", "helo", "pagi", "siang", "sore", "malam", "malem",
+                  "assalamualaikum", "assalamu'alaikum", "asalamualaikum", "salam", "permisi",
+                  "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "hey", "woi")
+CALL_ONLY = re.compile(rf"^(?:(?:p|admin|{_FILLER_WORDS})\b\s*)+[.!?]*$")  # "kak", "p", "min?"
+PRICE = _words("harga", "hrg", "berapa", "brp", "berapaan", "price", "harganya", "pricelist", "price list")
+BUY = _words("beli", "order", "pesan", "ambil", "isi", "isiin", "topup", "top up", "top_up", "belikan", "beliin",
+             "mau", "minta", "kirim", "tolong", "checkout", "co")
+BROWSE = _words("ada", "apa aja", "apa saja", "list", "daftar", "pilihan", "murah", "paling murah", "termurah",
+                "paket", "promo", "rekomendasi", "cari")
+FOLLOW_UP_SORT = re.compile(r"^(?:yang|yg)?\s*(?:paling|lebih|lbh)?\s*(murah|termurah|mahal|termahal)\b")
+CHOICE = re.compile(
+    rf"^{_FILLER}(?:yang|yg|no|nomor|nomer|pilih|ambil|mau)?\s*(?:yang|yg)?\s*(?:no\.?|nomor|nomer|nmr)?\s*#?"
+    rf"(\d{{1,2}})(?:\s*(?:aja|ya|kak|deh|dong|min|saja|kk|ka))*\s*[.!]*$")
+GAME_ID_ONLY = re.compile(r"^\s*(?:id\s*)?(\d{5,12})\s*(?:\(|\||/|\s)\s*(\d{3,5})\s*\)?\s*$")
+REF = re.compile(r"\b([A-Za-z]{2,5}\d{6,}(?:-[A-Za-z0-9]{1,10})?)\b")
+QUANTITY = re.compile(r"\b(\d{1,2})\s*(?:x|kali|pcs|buah|biji)\b")
+METHODS = {"qris": "QRIS", "va": "VA", "bca": "BCA", "bri": "BRI", "mandiri": "MANDIRI", "bni": "BNI",
+           "dana": "DANA", "ovo": "OVO", "gopay": "GOPAY", "shopeepay": "SHOPEEPAY", "linkaja": "LINKAJA",
+           "transfer": "BANK", "bank": "BANK"}
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    query: SearchQuery = field(default_factory=SearchQuery)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"intent": self.intent, "slots": self.slots}
+
+
+def _number(value: Any) -> Any:
+    return int(value) if value == int(value) else float(value)
+
+
+def strip_target(text: str, target: str | None) -> str:
+    """Remove the target's digits from ``text`` so they are not read as amounts."""
+    if not target or target == targets.SELF:
+        return text
+    digits = re.sub(r"\D", "", target)
+    pattern = r"[\s\-.()|/+]*".join(re.escape(d) for d in digits)
+    text = re.sub(pattern, " ", text, count=1)
+    if target.startswith("08"):
+        text = re.sub(r"[\s\-.()|/+]*".join(re.escape(d) for d in "62" + digits[1:]), " ", text, count=1)
+    return text
+
+
+def understand(text: str) -> Understanding:
+    raw = (text or "").strip()
+    lowered = re.sub(r"\s+", " ", raw.lower())
+    slots: dict[str, Any] = {}
+
+    ref = REF.search(raw)
+    if ref and not re.fullmatch(r"\d+", ref.group(1)):
+        slots["ref"] = ref.group(1).upper()
+        lowered = lowered.replace(ref.group(1).lower(), " ")
+        raw = raw.replace(ref.group(1), " ")
+
+    game_id = GAME_ID_ONLY.match(lowered)
+    if game_id:  # "69827740 (2126)": a Mobile Legends user id and zone id, not an amount
+        return Understanding("buy", {"target": f"{game_id.group(1)}|{game_id.group(2)}"},
+                             SearchQuery(target=f"{game_id.group(1)}|{game_id.group(2)}"))
+    choice = CHOICE.match(lowered)
+    if choice and 1 <= int(choice.group(1)) <= 10:
+        return Understanding("buy", {"choice": int(choice.group(1))})
+    if CONFIRM.match(lowered):
+        return Understanding("confirm", {})
+
+    # products first, then the target with what they tell us, then products again without it
+    first = parse_query(lowered)
+    target = targets.find_target(raw, category=first.category, provider=first.provider)
+    query = parse_query(strip_target(lowered, target)) if target else first
+    if target and query.category is None and query.provider not in vocab.EWALLETS and target.startswith("08") \
+            and (query.nominal or query.max_price) and query.provider not in vocab.GAMES:
+        query = replace(query, category="pulsa")  # "0857… tolong isiin 20rb" is pulsa
+    named = query.structured  # what the words say, before the number's operator is added
+    if target and target.startswith("08") and query.provider is None and query.category in (None, "pulsa", "data"):
+        query = replace(query, provider=vocab.provider_from_phone(target))
+    query = replace(query, target=target)
+    slots.update(_product_slots(query))
+    quantity = QUANTITY.search(lowered)
+    if quantity and int(quantity.group(1)) > 1:
+        slots["quantity"] = int(quantity.group(1))
+
+    def result(intent: str) -> Understanding:
+        return Understanding(intent, slots, query)
+
+    if CANCEL.search(lowered):
+        return result("cancel")
+    if COMPLAINT.search(lowered):
+        return result("complaint")
+    if "ref" in slots or STATUS.search(lowered):
+        return result("check_status")
+    if DEPOSIT.search(lowered):
+        method = next((METHODS[w] for w in re.findall(r"[a-z]+", lowered) if w in METHODS), None)
+        for key in ("provider", "category", "target"):
+            slots.pop(key, None)
+        if method:
+            slots["method"] = method
+        return result("deposit")
+    if BALANCE.search(lowered) and not query.structured and (BALANCE_CUE.search(lowered) or lowered.strip() == "saldo"):
+        return result("balance")
+    if BILL.search(lowered.replace(" ", "_")) or BILL.search(lowered) or query.category == "bill":
+        slots["category"] = "bill"
+        return result("bill_check")
+    sort = FOLLOW_UP_SORT.match(lowered)
+    if sort and not (query.category or query.provider or query.nominal or query.max_price):
+        return Understanding("search", {"sort": "price_asc" if "murah" in sort.group(1) else "price_desc"}, query)
+    if named:
+        if PRICE.search(lowered):
+            return result("price_check")
+        specific = query.nominal is not None or query.units is not None or target is not None
+        asking = lowered.startswith("ada ") or lowered.rstrip().endswith("?")
+        if BUY.search(lowered) and not (BROWSE.search(lowered) and not specific):
+            return result("buy")
+        if asking and not target:
+            return result("search")
+        if specific and query.category in ("pulsa", "ewallet", "pln", "voucher", "game") and query.max_price is None:
+            return result("buy")
+        return result("search")
+    if target:  # "081234567890", "nomor ini aja", "eh ganti nomornya 0857…": where the purchase goes
+        return result("buy")
+    if HELP.search(lowered):
+        return result("help")
+    if (GREETING.search(lowered) and len(lowered.split()) <= 6) or CALL_ONLY.match(lowered):
+        return result("greeting")
+    if query.terms and BROWSE.search(lowered):
+        return result("search")
+    return result("other")
+
+
+def _product_slots(q: SearchQuery) -> dict[str, Any]:
+    slots: dict[str, Any] = {}
+    for name, value in (("category", q.category), ("provider", q.provider), ("nominal", q.nominal),
+                        ("max_price", q.max_price), ("target", q.target), ("units", q.units),
+                        ("validity_days", q.min_validity_days)):
+        if value is not None:
+            slots[name] = value
+    if q.min_quota_gb is not None:
+        slots["quota_gb"] = _number(q.min_quota_gb)
+    if q.sort != "relevance":
+        slots["sort"] = q.sort
+    return slots

@@ -1,0 +1,74 @@
+"""The structured memory of a conversation, kept as JSON in ``conversations.state``.
+
+It is what lets the bot understand "2", "ya", "nomor ini" and "yang paling murah" without a model
+call and without re-reading history: the last list shown, the last search, a product waiting for
+its target, the pending quote, and the targets the customer used before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from decimal import Decimal
+from typing import Any
+
+from shared.domain.search import SearchQuery
+
+MAX_LIST = 10
+
+
+def query_to_json(q: SearchQuery) -> dict[str, Any]:
+    out = {k: v for k, v in asdict(q).items() if v not in (None, (), "relevance") and k != "corrections"}
+    if q.min_quota_gb is not None:
+        out["min_quota_gb"] = float(q.min_quota_gb)
+    out.pop("target", None)
+    if "terms" in out:
+        out["terms"] = list(out["terms"])
+    return out
+
+
+def query_from_json(data: dict[str, Any] | None) -> SearchQuery:
+    if not data:
+        return SearchQuery()
+    known = {f.name for f in fields(SearchQuery)}
+    values = {k: v for k, v in data.items() if k in known}
+    if values.get("min_quota_gb") is not None:
+        values["min_quota_gb"] = Decimal(str(values["min_quota_gb"]))
+    if "terms" in values:
+        values["terms"] = tuple(values["terms"])
+    return SearchQuery(**values)
+
+
+def item_from_hit(hit: Any) -> dict[str, Any]:
+    """The compact product entry a list, pick or context keeps."""
+    return {"code": hit.code, "name": hit.name, "price": hit.price, "category": hit.category,
+            "provider": hit.provider, "nominal": hit.nominal, "units": hit.units}
+
+
+@dataclass
+class ConversationState:
+    items: list[dict[str, Any]] = field(default_factory=list)  # the last numbered list shown
+    query: dict[str, Any] | None = None      # the last search, for follow-ups
+    want: dict[str, Any] | None = None       # a request waiting for its target ("pulsa 10rb" → which number?)
+    pick: dict[str, Any] | None = None       # a product waiting for its target (+ "suggested")
+    quote: dict[str, Any] | None = None      # the quote waiting for the customer's "ya"
+    targets: dict[str, str] = field(default_factory=dict)  # kind → last target used
+    throttled_at: float | None = None
+    last: str | None = None                  # the last action, for follow-ups and reports
+
+    @classmethod
+    def load(cls, data: dict[str, Any] | None) -> ConversationState:
+        data = data or {}
+        known = {f.name for f in fields(cls)}
+        state = cls(**{k: v for k, v in data.items() if k in known})
+        state.items = list(state.items or [])[:MAX_LIST]
+        state.targets = dict(state.targets or {})
+        return state
+
+    def dump(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, [], {})}
+
+    def show(self, items: list[dict[str, Any]], query: SearchQuery) -> None:
+        self.items = items[:MAX_LIST]
+        self.query = query_to_json(query)
+        self.pick = None
+        self.want = None

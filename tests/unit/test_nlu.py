@@ -1,0 +1,83 @@
+"""The rule-based understanding on how customers write (ppob-domain examples and more), and the
+``python -m shared nlu`` contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from shared.config import PROJECT_ROOT
+from shared.domain.nlu import INTENTS, understand
+
+CASES = [
+    ("halo min", "greeting", {}),
+    ("pulsa 10rb", "buy", {"category": "pulsa", "nominal": 10000}),
+    ("isi pulsa tsel 25k ke 081234567890", "buy",
+     {"category": "pulsa", "provider": "TELKOMSEL", "nominal": 25000, "target": "081234567890"}),
+    ("0857 1234 5678 tolong isiin 20rb", "buy",
+     {"category": "pulsa", "provider": "INDOSAT", "nominal": 20000, "target": "085712345678"}),
+    ("+62 812-3456-7890 pulsa goceng", "buy",
+     {"category": "pulsa", "provider": "TELKOMSEL", "nominal": 5000, "target": "081234567890"}),
+    ("kak harga pulsa isat 50rb brp ya", "price_check", {"category": "pulsa", "provider": "INDOSAT", "nominal": 50000}),
+    ("beli kuota xl 10gb", "buy", {"category": "data", "provider": "XL", "quota_gb": 10}),
+    ("ada paket murah ga buat tsel di bawah 20rb?", "search",
+     {"category": "data", "provider": "TELKOMSEL", "max_price": 20000, "sort": "price_asc"}),
+    ("yang paling murah", "search", {"sort": "price_asc"}),
+    ("token listrik 50 ribu", "buy", {"category": "pln", "provider": "PLN", "nominal": 50000}),
+    ("topup dana 100k", "buy", {"category": "ewallet", "provider": "DANA", "nominal": 100000}),
+    ("dana 20rb ke 0878 1234 5678", "buy",
+     {"category": "ewallet", "provider": "DANA", "nominal": 20000, "target": "087812345678"}),
+    ("status trx INV20251101-0042", "check_status", {"ref": "INV20251101-0042"}),
+    ("pulsa gagal tapi saldo kepotong", "complaint", {"category": "pulsa"}),
+    ("depo 500rb via qris", "deposit", {"nominal": 500000, "method": "QRIS"}),
+    ("ya", "confirm", {}),
+    ("iya kak lanjut", "confirm", {}),
+    ("2", "buy", {"choice": 2}),
+    ("yang 3 aja kak", "buy", {"choice": 3}),
+    ("cek saldo", "balance", {}),
+    ("batalin aja", "cancel", {}),
+    ("gak jadi kak", "cancel", {}),
+    ("nomor ini aja", "buy", {"target": "self"}),
+    ("ke nomor saya", "buy", {"target": "self"}),
+    ("ml 86 diamond 69827740 (2126)", "buy",
+     {"category": "game", "provider": "MOBILE LEGENDS", "units": 86, "target": "69827740|2126"}),
+    ("69827740/2126", "buy", {"target": "69827740|2126"}),
+    ("tokn listrk 100rb 53211000012", "buy",
+     {"category": "pln", "provider": "PLN", "nominal": 100000, "target": "53211000012"}),
+    ("cek tagihan bpjs 8888801234567", "bill_check", {"category": "bill", "provider": "BPJS", "target": "8888801234567"}),
+    ("gimana cara beli?", "help", {}),
+    ("beli voucher google play 50rb 2x", "buy",
+     {"category": "voucher", "provider": "GOOGLE PLAY", "nominal": 50000, "quantity": 2}),
+    ("kuta xl 5gb murh aj", "search", {"category": "data", "provider": "XL", "quota_gb": 5, "sort": "price_asc"}),
+    ("paket indosat 30 hari", "search", {"category": "data", "provider": "INDOSAT", "validity_days": 30}),
+    ("pulsa 3 20rb", "buy", {"category": "pulsa", "provider": "TRI", "nominal": 20000}),
+    ("apa kabar", "other", {}),
+]
+
+
+@pytest.mark.parametrize("text, intent, slots", CASES, ids=[c[0] for c in CASES])
+def test_understanding(text: str, intent: str, slots: dict) -> None:
+    result = understand(text).as_json()
+    assert result == {"intent": intent, "slots": slots}
+    assert result["intent"] in INTENTS
+
+
+def test_money_slots_are_integers_and_targets_keep_leading_zeros() -> None:
+    slots = understand("isi pulsa xl 1,5jt ke 087812345678").slots
+    assert slots["nominal"] == 1_500_000 and isinstance(slots["nominal"], int)
+    assert slots["target"] == "087812345678"
+
+
+def test_cli_prints_only_the_json_and_touches_no_database_or_network() -> None:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DATABASE_URL": "postgresql://nobody@10.255.255.1:5/none",
+           "REDIS_URL": "redis://10.255.255.1:6/0"}
+    run = subprocess.run([sys.executable, "-m", "shared", "nlu", "0857 1234 5678 tolong isiin 20rb", "--json"],
+                         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"intent": "buy", "slots": {
+        "category": "pulsa", "provider": "INDOSAT", "nominal": 20000, "target": "085712345678"}}
+    assert run.stdout.count("\n") == 1
