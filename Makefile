@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest -c tests/pytest.ini
 
-.PHONY: demo test test-unit migrate bench clean
+.PHONY: demo test test-unit eval migrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test-unit: $(VENV)/.req-dev
 # Apply supabase/migrations over DATABASE_URL (or the embedded Postgres).
 migrate: $(VENV)/.req-local
 	$(BIN)/python -m shared migrate
+
+# The scripted dialogs on both paths: intent/slot accuracy, model calls and prompt size per turn.
+eval: $(VENV)/.req-dev
+	$(BIN)/python -m tests.dialogs
 
 bench: $(VENV)/.req-dev
 	$(BIN)/python -m tests.bench

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,7 @@ class TurnOutcome:
     text: str
     facts: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+    ms: float = 0.0  # time spent in the pipeline for this message
 
 
 def _fill(value: Any, memo: dict[str, Any]) -> Any:
@@ -75,8 +77,10 @@ def _fill(value: Any, memo: dict[str, Any]) -> Any:
     return value
 
 
-def run_dialog(dialog: dict[str, Any], rpc: Any, deps: Deps, db: psycopg.Connection,
+def run_dialog(dialog: dict[str, Any], rpc: Any, deps: Deps, db: psycopg.Connection | None,
                gemini: stub.GeminiStandIn | None = None) -> list[TurnOutcome]:
+    """Play ``dialog``; with ``db`` every reply is checked against the database (benchmarks pass
+    ``None`` so that only the pipeline's own queries reach the server)."""
     wa_id = "62812" + str(uuid.uuid4().int)[:8]
     messenger = Collect()
     pipeline = Pipeline(SqlStore(rpc), deps, messenger)
@@ -91,11 +95,14 @@ def run_dialog(dialog: dict[str, Any], rpc: Any, deps: Deps, db: psycopg.Connect
             if script:
                 gemini.push(stub.call(script["call"], script.get("args", {})) if "call" in script else stub.text(script["text"]))
         before = len(messenger.sent)
+        started = time.perf_counter()
         replies = pipeline.handle(InboundMessage(wamid=f"wamid.{uuid.uuid4().hex}", wa_id=wa_id, name="Uji", text=text))
+        elapsed = (time.perf_counter() - started) * 1000
         facts = replies[-1].facts if replies else {}
         said = "\n".join(i.text or "" for i in messenger.sent[before:])
-        outcome = TurnOutcome(text, said, facts)
-        outcome.problems = check(turn, outcome, db, memo)
+        outcome = TurnOutcome(text, said, facts, ms=elapsed)
+        if db is not None:
+            outcome.problems = check(turn, outcome, db, memo)
         if facts.get("order"):
             memo["ref"] = facts["order"]["ref"]
             memo.setdefault("refs", []).append(facts["order"]["ref"])
