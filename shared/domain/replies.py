@@ -54,20 +54,18 @@ def describe(query: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _numbered(head: str, items: Iterable[Mapping[str, Any]], tail: str) -> str:
+    lines = [head] + [f"{i}. *{item['name']}* — {rupiah(item['price'])}" for i, item in enumerate(items, start=1)]
+    return "\n".join(lines + ["", tail])
+
+
 def product_list(items: Iterable[Mapping[str, Any]], query: Mapping[str, Any]) -> str:
-    lines = [f"Ini pilihan {describe(query)} kak:"]
-    for i, item in enumerate(items, start=1):
-        lines.append(f"{i}. *{item['name']}* — {rupiah(item['price'])}")
-    lines.append("\nBalas *nomornya* ya kak, nanti aku siapkan 😊")
-    return "\n".join(lines)
+    return _numbered(f"Ini pilihan {describe(query)} kak:", items, "Balas *nomornya* ya kak, nanti aku siapkan 😊")
 
 
 def alternatives(items: Iterable[Mapping[str, Any]], query: Mapping[str, Any]) -> str:
-    lines = [f"Maaf kak, {describe(query)} lagi kosong 🙏 Ini yang terdekat:"]
-    for i, item in enumerate(items, start=1):
-        lines.append(f"{i}. *{item['name']}* — {rupiah(item['price'])}")
-    lines.append("\nBalas *nomornya* kalau mau ya kak 😊")
-    return "\n".join(lines)
+    return _numbered(f"Maaf kak, {describe(query)} lagi kosong 🙏 Ini yang terdekat:", items,
+                     "Balas *nomornya* kalau mau ya kak 😊")
 
 
 def nothing_found(query: Mapping[str, Any]) -> str:
