@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
-from typing import Callable
+from typing import Any, Callable
 
 from shared.errors import BotError, ConfigError
 
@@ -107,30 +108,42 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import os
-
     from shared.adapters.terminal import TerminalMessenger, chat
     from shared.bootstrap import bootstrap
     from shared.services.catalog import sync_catalog
+    from shared.services.demo import Demo
 
-    app = bootstrap()
-    if "LOG_LEVEL" not in os.environ and not args.verbose:
+    app = bootstrap(demo_settings())
+    if not args.verbose and not os.environ.get("LOG_LEVEL"):
         logging.getLogger().setLevel(logging.WARNING)  # the chat is the output; logs only when asked
     interactive = sys.stdin.isatty()
     try:
         if app.catalog.stats().available == 0:
             print("Menyiapkan katalog dari sandbox Atlantic...", file=sys.stderr)
             sync_catalog(app.provider, app.catalog)
-        pipeline = app.pipeline(TerminalMessenger(sys.stdout))
+        messenger = TerminalMessenger(sys.stdout)
+        pipeline = app.pipeline(messenger)
+        demo = Demo(app, messenger)
         model = app.settings.model_backend()
         banner = (f"Bot Jual WA demo: {'Gemini' if model.kind == 'gemini' else 'mesin aturan (tanpa model)'}, "
-                  f"data {app.settings.db_backend().kind}, provider {app.settings.provider_backend().kind}.")
+                  f"data {app.settings.db_backend().kind}, provider {app.settings.provider_backend().kind}. "
+                  "Perintah demo: /bayar (bayar QRIS terakhir di sandbox), /saldo <jumlah>.")
         print(banner + (" Ketik pesan; Ctrl-D untuk keluar." if interactive else ""),
               file=sys.stdout if interactive else sys.stderr)
-        chat(pipeline, sys.stdin, sys.stdout, interactive=interactive)
+        if interactive:
+            demo.start_background()
+        chat(pipeline, sys.stdin, sys.stdout, interactive=interactive, command=demo.command,
+             after=demo.remember if interactive else demo.settle)
     finally:
         app.close()
     return 0
+
+
+def demo_settings() -> Any:
+    """The demo reconciles every second, so payments and deliveries show up while you watch."""
+    from shared.config import Settings
+
+    return Settings(check_after_seconds=1, resubmit_after_seconds=5, pending_notice_seconds=30)
 
 
 def _nlu(args: argparse.Namespace) -> int:

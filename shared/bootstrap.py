@@ -168,7 +168,30 @@ class App:
     def orders(self) -> Orders:
         from shared.adapters.orders_store import SqlOrders
 
-        return SqlOrders(self.rpc, quote_ttl_seconds=self.settings.quote_ttl_seconds)
+        return SqlOrders(self.rpc, quote_ttl_seconds=self.settings.quote_ttl_seconds,
+                         duplicate_seconds=self.settings.duplicate_window_seconds)
+
+    def shop(self, messenger: Any = None) -> Any:
+        """Payments, fulfilment and notifications (sent through ``messenger`` when given)."""
+        from shared.services.money import MoneySettings, Notifier, Shop
+
+        s = self.settings
+        money = MoneySettings(
+            qris_fee_payer=s.qris_fee_payer, qris_ttl_seconds=s.qris_ttl_seconds,
+            pending_notice_seconds=s.pending_notice_seconds, escalate_after_seconds=s.escalate_after_seconds,
+            resubmit_after_seconds=s.resubmit_after_seconds, check_after_seconds=s.check_after_seconds,
+            low_balance_threshold=s.low_balance_threshold, catalog_sync_minutes=s.catalog_sync_minutes,
+            admin_wa_ids=s.admin_wa_ids, deposit_min=s.deposit_min_amount, deposit_max=s.deposit_max_amount)
+        orders = self.orders
+        return Shop(orders, self.provider, Notifier(orders, self.store, messenger), money)
+
+    def reconcile(self, messenger: Any = None) -> dict[str, int]:
+        """One reconciler pass (catalog re-sync included when due)."""
+        from shared.services.catalog import sync_catalog
+        from shared.services.reconcile import reconcile_once
+
+        shop = self.shop(messenger)
+        return reconcile_once(shop, sync_catalog=lambda: sync_catalog(self.provider, self.catalog))
 
     @property
     def metrics(self) -> Any:
@@ -195,7 +218,7 @@ class App:
         chain = ModelChain(model, links, self.kv, metrics=self.metrics)
         return Agent(chain, shop_name=self.settings.shop_name, history=self.settings.model_history_messages)
 
-    def conversation(self) -> Any:
+    def conversation(self, messenger: Any = None) -> Any:
         from shared.services.conversation import Deps, Limits
 
         s = self.settings
@@ -203,12 +226,12 @@ class App:
                         quote_ttl_minutes=max(1, s.quote_ttl_seconds // 60), shop_name=s.shop_name,
                         model_history=s.model_history_messages)
         return Deps(catalog=self.catalog, orders=self.orders, limits=limits, agent=self.agent(),
-                    metrics=self.metrics)
+                    shop=self.shop(messenger), metrics=self.metrics)
 
     def pipeline(self, messenger: Any) -> Any:
         from shared.services.turns import Pipeline
 
-        return Pipeline(self.store, self.conversation(), messenger)
+        return Pipeline(self.store, self.conversation(messenger), messenger)
 
     @property
     def provider(self) -> Provider:

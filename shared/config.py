@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(15, ge=1, le=600)
     daily_token_budget: int = Field(30_000, ge=0, le=10_000_000)
     model_history_messages: int = Field(8, ge=0, le=30)
+    duplicate_window_seconds: int = Field(600, ge=0, le=86400)
+
+    # --- orders and money ----------------------------------------------------------------------
+    qris_fee_payer: Literal["customer", "seller"] = "customer"
+    qris_ttl_seconds: int = Field(900, ge=120, le=86400)
+    deposit_min_amount: int = Field(10_000, ge=1_000)
+    deposit_max_amount: int = Field(5_000_000, ge=10_000)
+    pending_notice_seconds: int = Field(120, ge=10, le=86400)
+    escalate_after_seconds: int = Field(1800, ge=60, le=604800)
+    resubmit_after_seconds: int = Field(60, ge=5, le=3600)
+    check_after_seconds: int = Field(20, ge=1, le=3600)
+    low_balance_threshold: int = Field(200_000, ge=0)
+    catalog_sync_minutes: int = Field(60, ge=1, le=10080)
 
     # --- Supabase / Postgres -------------------------------------------------------------------
     db_transport: Literal["auto", "postgres", "supabase"] = "auto"
@@ -282,6 +295,9 @@ class Settings(BaseSettings):
         if self.db_transport == "supabase" and not (self.supabase_url and self.supabase_service_role_key):
             found.append(({"db_transport", "supabase_url", "supabase_service_role_key"},
                           "DB_TRANSPORT: 'supabase' needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"))
+        if self.deposit_min_amount > self.deposit_max_amount:
+            found.append(({"deposit_min_amount", "deposit_max_amount"},
+                          "DEPOSIT_MIN_AMOUNT: must not be larger than DEPOSIT_MAX_AMOUNT"))
         if self.db_pool_min_size > self.db_pool_max_size:
             found.append(({"db_pool_min_size", "db_pool_max_size"},
                           "DB_POOL_MIN_SIZE: must not be larger than DB_POOL_MAX_SIZE"))

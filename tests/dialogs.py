@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from shared.adapters.atlantic import AtlanticClient
 from shared.adapters.catalog_store import SqlCatalog
 from shared.adapters.gemini import GeminiModel
 from shared.adapters.orders_store import SqlOrders
@@ -31,6 +32,7 @@ from shared.domain.turns import InboundMessage, OutboxItem
 from shared.services.agent import Agent
 from shared.services.conversation import Deps, Limits
 from shared.services.failover import Link, ModelChain
+from shared.services.money import Notifier, Shop
 from shared.services.turns import Pipeline
 from tests.fakes import gemini as stub
 
@@ -49,15 +51,24 @@ class Collect:
         return f"wamid.test.{uuid.uuid4().hex}"
 
 
+def shop(rpc: Any, sandbox_url: str | None, messenger: Any = None) -> Shop | None:
+    """Payments and fulfilment against the Atlantic sandbox at ``sandbox_url`` (None: no provider)."""
+    if sandbox_url is None:
+        return None
+    orders = SqlOrders(rpc)
+    return Shop(orders, AtlanticClient(sandbox_url, "sandbox", backoff=0), Notifier(orders, SqlStore(rpc), messenger))
+
+
 def model_deps(rpc: Any, kv: Any, gemini_url: str, *, links: list[Link] | None = None,
-               limits: Limits | None = None) -> Deps:
+               limits: Limits | None = None, sandbox_url: str | None = None) -> Deps:
     links = links or [Link("project-a", KEYS[0], "gemini-2.5-flash-lite"), Link("project-b", KEYS[1], "gemini-2.5-flash-lite")]
     chain = ModelChain(GeminiModel(base_url=gemini_url, timeout=10), links, kv)
-    return Deps(SqlCatalog(rpc), SqlOrders(rpc), limits or Limits(), agent=Agent(chain, shop_name="Toko Uji"))
+    return Deps(SqlCatalog(rpc), SqlOrders(rpc), limits or Limits(), agent=Agent(chain, shop_name="Toko Uji"),
+                shop=shop(rpc, sandbox_url))
 
 
-def rules_deps(rpc: Any, limits: Limits | None = None) -> Deps:
-    return Deps(SqlCatalog(rpc), SqlOrders(rpc), limits or Limits())
+def rules_deps(rpc: Any, limits: Limits | None = None, sandbox_url: str | None = None) -> Deps:
+    return Deps(SqlCatalog(rpc), SqlOrders(rpc), limits or Limits(), shop=shop(rpc, sandbox_url))
 
 
 @dataclass
@@ -204,16 +215,16 @@ def main() -> None:
     print(f"{len(DIALOGS)} dialogs, {turns} turns")
     print(f"rule-based understanding: intent accuracy {intent_acc:.1%}, slot accuracy {slot_acc:.1%}")
     with bench_database() as url:
-        from shared.adapters.atlantic import AtlanticClient
         from shared.adapters.sandbox import Sandbox
         from shared.services.catalog import sync_catalog
 
         rpc = PostgresRpc(url)
-        with Sandbox(tick_seconds=3600) as sandbox:
-            sync_catalog(AtlanticClient(sandbox.url, "sandbox"), SqlCatalog(rpc))
+        sandbox = Sandbox(tick_seconds=3600).start()
+        sync_catalog(AtlanticClient(sandbox.url, "sandbox"), SqlCatalog(rpc))
         kv = RedisKV.from_url(DEFAULT_REDIS, timeout=2, prefix=f"report:{uuid.uuid4().hex[:6]}:")
         with psycopg.connect(url, autocommit=True) as db, stub.GeminiStandIn() as gemini:
-            for path, deps in (("rules", rules_deps(rpc)), ("model", model_deps(rpc, kv, gemini.url))):
+            for path, deps in (("rules", rules_deps(rpc, sandbox_url=sandbox.url)),
+                               ("model", model_deps(rpc, kv, gemini.url, sandbox_url=sandbox.url))):
                 outcomes = [o for d in DIALOGS for o in run_dialog(d, rpc, deps, db, gemini if path == "model" else None)]
                 failed = sum(bool(o.problems) for o in outcomes)
                 calls = [o.facts.get("model_calls", 0) for o in outcomes]
@@ -227,6 +238,7 @@ def main() -> None:
                     if o.problems:
                         print(f"   {o.user!r}: {'; '.join(o.problems)}")
         rpc.close()
+        sandbox.stop()
 
 
 if __name__ == "__main__":

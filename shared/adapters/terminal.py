@@ -8,8 +8,9 @@ line is read (no coalescing of scripted lines), until end of input.
 from __future__ import annotations
 
 import itertools
+import threading
 import uuid
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from shared.domain.turns import InboundMessage, OutboxItem
 
@@ -22,8 +23,19 @@ class TerminalMessenger:
     def __init__(self, out: IO[str]) -> None:
         self.out = out
         self._ids = itertools.count(1)
+        self._lock = threading.Lock()
 
     def send(self, item: OutboxItem) -> str:
+        with self._lock:
+            return self._print(item)
+
+    def _print(self, item: OutboxItem) -> str:
+        if item.kind == "image" and item.payload.get("qr_string"):
+            from shared.adapters.qr import terminal
+
+            print("bot> [gambar QRIS]", file=self.out)
+            for line in terminal(item.payload["qr_string"]).splitlines():
+                print("     " + line, file=self.out)
         lines = (item.text or "").splitlines() or [""]
         print("bot> " + lines[0], file=self.out)
         for line in lines[1:]:
@@ -36,8 +48,14 @@ class TerminalMessenger:
 
 
 def chat(pipeline: Any, stdin: IO[str], out: IO[str], *, interactive: bool, wa_id: str = DEMO_WA_ID,
-         name: str = "Demo") -> int:
-    """Feed lines from ``stdin`` to ``pipeline`` as one customer's messages; returns how many."""
+         name: str = "Demo", command: Callable[[str], str] | None = None,
+         after: Callable[[list[Any]], None] | None = None) -> int:
+    """Feed lines from ``stdin`` to ``pipeline`` as one customer's messages; returns how many.
+
+    Lines starting with ``/`` go to ``command`` (demo actions such as ``/bayar``); ``after`` runs
+    after each message with its replies (the scripted demo waits there for payments and
+    deliveries to finish).
+    """
     count = 0
     while True:
         if interactive:
@@ -57,6 +75,13 @@ def chat(pipeline: Any, stdin: IO[str], out: IO[str], *, interactive: bool, wa_i
         if not interactive:
             print(f"kamu> {line}", file=out)
             out.flush()
-        pipeline.handle(InboundMessage(wamid=f"terminal.{uuid.uuid4().hex}", wa_id=wa_id, name=name, text=line))
-        count += 1
+        if line.startswith("/") and command is not None:
+            print(f"demo> {command(line)}", file=out)
+            replies: list[Any] = []
+        else:
+            replies = pipeline.handle(InboundMessage(wamid=f"terminal.{uuid.uuid4().hex}", wa_id=wa_id, name=name,
+                                                     text=line))
+            count += 1
+        if after is not None:
+            after(replies)
     return count

@@ -1,13 +1,24 @@
-"""Orders as the conversation sees them: quotes, confirmations, statuses."""
+"""Orders and payments as services see them: quotes, confirmations, QRIS checkouts, fulfilment.
+
+Order states: ``quoted → confirmed → paid → processing → success | failed → refunded``, plus
+``expired`` and ``cancelled``. The price is fixed at the quote; money moves only through the
+ledger.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 ORDER_STATES = ("quoted", "confirmed", "paid", "processing", "success", "failed", "refunded", "expired",
                 "cancelled")
+FINAL_ORDER_STATES = frozenset({"success", "refunded", "expired", "cancelled"})
+
+
+def _ts(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -25,22 +36,117 @@ class Order:
     provider: str | None = None
     expires_at: datetime | None = None
     created_at: datetime | None = None
+    finished_at: datetime | None = None
     sn: str | None = None
-    outcome: str | None = None  # of confirm / cancel: confirmed, already_confirmed, expired, ...
+    cost: int | None = None
+    kind: str = "prabayar"
+    batch: str | None = None
+    bill: dict[str, Any] | None = None
+    atlantic_id: str | None = None
+    payment_method: str | None = None
+    customer_id: int | None = None
+    submit_attempts: int = 0
+    failure_reason: str | None = None
+    outcome: str | None = None  # of the call that returned it: paid, refunded, submit, already, ...
+    recent_duplicate: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> Order:
-        def ts(value: Any) -> datetime | None:
-            return datetime.fromisoformat(value) if value else None
-
         return cls(order_id=row["order_id"], ref=row["ref"], code=row["code"], name=row["name"],
                    target=row["target"], price=int(row["price"]), status=row["status"],
-                   category=row.get("category"), provider=row.get("provider"), expires_at=ts(row.get("expires_at")),
-                   created_at=ts(row.get("created_at")), sn=row.get("sn"), outcome=row.get("outcome"))
+                   category=row.get("category"), provider=row.get("provider"), expires_at=_ts(row.get("expires_at")),
+                   created_at=_ts(row.get("created_at")), finished_at=_ts(row.get("finished_at")), sn=row.get("sn"),
+                   cost=row.get("cost"), kind=row.get("kind") or "prabayar", batch=row.get("batch"),
+                   bill=row.get("bill"), atlantic_id=row.get("atlantic_id"),
+                   payment_method=row.get("payment_method"), customer_id=row.get("customer_id"),
+                   submit_attempts=int(row.get("submit_attempts") or 0), failure_reason=row.get("failure_reason"),
+                   outcome=row.get("outcome"), recent_duplicate=row.get("recent_duplicate"))
 
     def as_state(self) -> dict[str, Any]:
         """The compact form kept in the conversation state."""
         out = {k: v for k, v in asdict(self).items() if k in ("order_id", "ref", "code", "name", "target", "price",
-                                                              "category", "provider")}
+                                                              "category", "provider", "kind")}
         out["expires_at"] = self.expires_at.isoformat() if self.expires_at else None
+        if self.bill:
+            out["bill"] = self.bill
         return out
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What ``confirm_orders`` did: ``paid`` (from saldo), ``insufficient_saldo``, ``awaiting_qris``
+    or ``nothing_to_pay``."""
+
+    outcome: str
+    orders: tuple[Order, ...]
+    total: int
+    saldo: int
+
+
+@dataclass(frozen=True)
+class Payment:
+    payment_id: int
+    ref: str
+    customer_id: int
+    kind: str  # order | deposit
+    method: str
+    amount: int  # what the payer pays
+    fee: int
+    fee_payer: str
+    status: str  # pending | paid | expired | cancelled | failed
+    atlantic_id: str | None = None
+    qr_string: str | None = None
+    url: str | None = None
+    expires_at: datetime | None = None
+    credited: int | None = None
+    orders: tuple[str, ...] = ()
+    outcome: str | None = None
+    paid: tuple[str, ...] = ()       # orders paid by this settlement
+    stranded: tuple[str, ...] = ()   # orders it could not pay (expired/cancelled): the money stays in saldo
+    saldo: int | None = None
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> Payment:
+        return cls(payment_id=row["payment_id"], ref=row["ref"], customer_id=row["customer_id"], kind=row["kind"],
+                   method=row["method"], amount=int(row["amount"]), fee=int(row["fee"]), fee_payer=row["fee_payer"],
+                   status=row["status"], atlantic_id=row.get("atlantic_id"), qr_string=row.get("qr_string"),
+                   url=row.get("url"), expires_at=_ts(row.get("expires_at")), credited=row.get("credited"),
+                   orders=tuple(row.get("orders") or ()), outcome=row.get("outcome"),
+                   paid=tuple(row.get("paid") or ()), stranded=tuple(row.get("stranded") or ()),
+                   saldo=row.get("saldo"))
+
+
+def provider_fee(amount: int, flat: int, percent: Decimal | str) -> int:
+    """Atlantic's deposit fee: ``round(flat + amount × percent / 100)`` (half up)."""
+    fee = Decimal(flat) + Decimal(amount) * Decimal(str(percent)) / 100
+    return int(fee.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def gross_for_net(net: int, flat: int, percent: Decimal | str) -> tuple[int, int]:
+    """The amount to charge so that ``amount - fee(amount) >= net``: returns (amount, fee)."""
+    rate = Decimal(str(percent)) / 100
+    amount = int(((Decimal(net) + flat) / (1 - rate)).to_integral_value(rounding="ROUND_FLOOR"))
+    while amount - provider_fee(amount, flat, percent) < net:
+        amount += 1
+    return amount, provider_fee(amount, flat, percent)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """How much a QRIS / e-wallet checkout asks and who carries Atlantic's fee."""
+
+    amount: int
+    fee: int
+    fee_payer: str
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_checkout(total: int, margin: int, flat: int, percent: Decimal | str, fee_payer: str) -> Checkout:
+    """Who pays the fee is a setting, but the fee never eats the whole margin: when the seller
+    would pay more than the margin, the customer pays the fee for this checkout."""
+    fee = provider_fee(total, flat, percent)
+    if fee_payer == "seller" and fee < margin:
+        return Checkout(total, fee, "seller")
+    amount, fee = gross_for_net(total, flat, percent)
+    notes = ["seller fee above margin"] if fee_payer == "seller" else []
+    return Checkout(amount, fee, "customer", notes)

@@ -173,7 +173,7 @@ def order_status(orders: list[Mapping[str, Any]], ref: str | None) -> str:
     for o in orders:
         line = f"• *{o['ref']}* — {o['name']} ke {str(o['target']).replace('|', ' / ')}: {STATUS_NAMES.get(o['status'], o['status'])}"
         if o.get("sn") and o["status"] == "success":
-            line += f"\n  SN: {o['sn']}"
+            line += f"\n  {'Token' if o.get('category') == 'pln' else 'SN'}: {format_sn(o['sn'], o.get('category'))}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -211,3 +211,171 @@ def technical_problem() -> str:
 
 def product_gone() -> str:
     return "Maaf kak, produk itu barusan habis 🙏 Mau aku carikan yang lain?"
+
+
+# -- paying, fulfilment and notifications -------------------------------------------------------
+
+def wib(moment: Any) -> str:
+    """``25 Nov 2026 03:15 WIB`` (customers read Jakarta time)."""
+    from datetime import timedelta, timezone
+
+    months = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+    local = moment.astimezone(timezone(timedelta(hours=7)))
+    return f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M} WIB"
+
+
+def _target(order: Mapping[str, Any]) -> str:
+    label = {"pln": "Meter", "game": "ID", "bill": "ID pelanggan"}.get(order.get("category") or "", "Nomor")
+    return f"{label}: {str(order['target']).replace('|', ' / ')}"
+
+
+def pay_hint(total: int, saldo: int) -> str:
+    if saldo >= total:
+        return f"Dibayar dari saldo kakak ({rupiah(saldo)}). Balas *YA* untuk bayar, atau *QRIS* kalau mau bayar pakai QRIS."
+    return f"Saldo kakak {rupiah(saldo)}, jadi bayarnya pakai *QRIS*. Balas *YA* untuk lanjut atau *BATAL*."
+
+
+def duplicate_warning(recent: Mapping[str, Any]) -> str:
+    return (f"⚠️ Kakak baru beli yang sama {int(recent['minutes'])} menit lalu ({recent['ref']}). "
+            "Yakin beli lagi?")
+
+
+def quote_batch(orders: list[Mapping[str, Any]], ttl_minutes: int, saldo: int) -> str:
+    """One confirmation for one or several orders (several targets in one request)."""
+    total = sum(int(o["price"]) for o in orders)
+    lines = ["Siap kak, ini rinciannya 🧾"]
+    for o in orders:
+        lines += [f"*{o['name']}*", _target(o), f"Harga: *{rupiah(o['price'])}*", f"Kode: {o['ref']}", ""]
+    if len(orders) > 1:
+        lines.append(f"Total {len(orders)} pesanan: *{rupiah(total)}*")
+    for o in orders:
+        if o.get("recent_duplicate"):
+            lines.append(duplicate_warning(o["recent_duplicate"]))
+    lines.append(pay_hint(total, saldo))
+    lines.append(f"Harga berlaku {ttl_minutes} menit ya.")
+    return "\n".join(lines)
+
+
+def bill_quote(order: Mapping[str, Any], ttl_minutes: int, saldo: int) -> str:
+    bill = order.get("bill") or {}
+    periods = ", ".join(bill.get("periods") or []) or "-"
+    return (f"Tagihan *{order['name']}* 🧾\n"
+            f"ID pelanggan: {order['target']}\n"
+            f"Nama: *{bill.get('customer_name') or '-'}*\n"
+            f"Periode: {periods}\n"
+            f"Tagihan: {rupiah(bill.get('amount') or 0)}\n"
+            f"Admin: {rupiah(int(order['price']) - int(bill.get('amount') or 0))}\n"
+            f"Total: *{rupiah(order['price'])}*\n"
+            f"Kode: {order['ref']}\n\n"
+            f"{pay_hint(int(order['price']), saldo)}\nBerlaku {ttl_minutes} menit ya.")
+
+
+def paid_from_saldo(orders: list[Mapping[str, Any]], saldo: int) -> str:
+    refs = ", ".join(f"*{o['ref']}*" for o in orders)
+    return (f"Pembayaran dari saldo berhasil ✅ (sisa saldo {rupiah(saldo)})\n"
+            f"Pesanan {refs} lagi diproses ⏳ Nanti aku kabari hasilnya ya kak.")
+
+
+def insufficient_saldo(total: int, saldo: int) -> str:
+    return (f"Saldo kakak {rupiah(saldo)}, kurang {rupiah(total - saldo)} untuk pesanan ini 🙏\n"
+            "Balas *QRIS* untuk bayar pakai QRIS, atau isi saldo dulu (contoh: _depo 50rb_).")
+
+
+def checkout(payment: Mapping[str, Any], *, purpose: str) -> str:
+    until = f" Berlaku sampai {wib(payment['expires_at'])}." if payment.get("expires_at") else ""
+    fee = f" (sudah termasuk biaya {rupiah(payment['fee'])})" if payment.get("fee_payer") == "customer" and payment.get("fee") else ""
+    how = ("Scan QRIS di atas pakai m-banking atau e-wallet apa aja 📲" if payment.get("qr_string")
+           else f"Bayar lewat link ini: {payment.get('url')}" if payment.get("url")
+           else f"Transfer ke virtual account {payment.get('account') or '-'}")
+    return (f"Total bayar *{rupiah(payment['amount'])}*{fee} untuk {purpose}.\n{how}\n"
+            f"Kode bayar: {payment['ref']}.{until}\nSetelah bayar, otomatis aku proses ya kak.")
+
+
+def payment_received(payment: Mapping[str, Any], refs: list[str]) -> str:
+    return (f"Pembayaran *{rupiah(payment['amount'])}* sudah diterima ✅\n"
+            f"Pesanan {', '.join(f'*{r}*' for r in refs)} lagi diproses ⏳")
+
+
+def deposit_received(payment: Mapping[str, Any], saldo: int | None) -> str:
+    after = f" Saldo sekarang *{rupiah(saldo)}*." if saldo is not None else ""
+    return f"Isi saldo *{rupiah(payment['credited'] or payment['amount'])}* berhasil ✅{after}"
+
+
+def late_payment(payment: Mapping[str, Any], refs: list[str], saldo: int | None) -> str:
+    after = f" (saldo sekarang {rupiah(saldo)})" if saldo is not None else ""
+    return (f"Pembayaran *{rupiah(payment['amount'])}* masuk, tapi pesanan {', '.join(refs)} sudah kedaluwarsa 🙏\n"
+            f"Dananya aman, sudah masuk ke saldo kakak{after}. Mau pesan lagi? Nanti dibayar dari saldo.")
+
+
+def checkout_expired(payment: Mapping[str, Any]) -> str:
+    return (f"Pembayaran *{payment['ref']}* sudah kedaluwarsa dan dibatalkan kak.\n"
+            "Kalau masih mau, kirim lagi pesanannya ya 😊")
+
+
+def format_sn(sn: str, category: str | None) -> str:
+    digits = sn.replace(" ", "").replace("-", "")
+    if category == "pln" and len(digits) == 20 and digits.isdigit():
+        return "-".join(digits[i:i + 4] for i in range(0, 20, 4))
+    return sn
+
+
+def receipt(order: Mapping[str, Any]) -> str:
+    label = "Token" if order.get("category") == "pln" else "SN"
+    when = wib(order["finished_at"]) if order.get("finished_at") else ""
+    return (f"✅ *Berhasil!*\n*{order['name']}*\n{_target(order)}\nHarga: {rupiah(order['price'])}\n"
+            f"Ref: {order['ref']}\n{label}: *{format_sn(order['sn'] or '-', order.get('category'))}*\n{when}").rstrip()
+
+
+def failed_refunded(order: Mapping[str, Any]) -> str:
+    reason = f" ({order['failure_reason']})" if order.get("failure_reason") else ""
+    return (f"❌ Maaf kak, *{order['name']}* ke {str(order['target']).replace('|', ' / ')} gagal diproses{reason}.\n"
+            f"Dana *{rupiah(order['price'])}* sudah dikembalikan ke saldo kakak. "
+            "Mau coba lagi atau pilih produk lain?")
+
+
+def still_processing(order: Mapping[str, Any]) -> str:
+    return (f"Pesanan *{order['ref']}* ({order['name']}) masih diproses ya kak ⏳\n"
+            "Kadang operator butuh beberapa menit. Begitu selesai langsung aku kabari.")
+
+
+def mutations(rows: list[Mapping[str, Any]], saldo: int) -> str:
+    if not rows:
+        return f"Saldo kakak *{rupiah(saldo)}*, belum ada mutasi."
+    names = {"credit": "Masuk", "debit": "Keluar", "refund": "Refund"}
+    lines = [f"Saldo kakak *{rupiah(saldo)}*. Mutasi terakhir:"]
+    for r in rows:
+        lines.append(f"• {names.get(r['kind'], r['kind'])} {rupiah(abs(int(r['amount'])))} — {r.get('note') or ''}".rstrip(" —"))
+    return "\n".join(lines)
+
+
+def deposit_amount_needed() -> str:
+    return "Mau isi saldo berapa kak? Contoh: _depo 50rb_ (bayar pakai QRIS)."
+
+
+def bill_not_found() -> str:
+    return "Tagihannya nggak ketemu atau sudah lunas kak 🙏 Cek lagi ID pelanggannya ya."
+
+
+def bill_ask_number(provider: str | None) -> str:
+    what = {"PLN": "ID pelanggan PLN (12 digit)", "BPJS": "nomor VA BPJS"}.get(provider or "", "ID pelanggan")
+    return f"Kirim {what}-nya ya kak, nanti aku cekkan tagihannya."
+
+
+def provider_busy() -> str:
+    return "Maaf kak, sistem pembayaran lagi sibuk 🙏 Coba beberapa saat lagi ya."
+
+
+# -- admins ---------------------------------------------------------------------------------------
+
+def admin_escalation(order: Mapping[str, Any]) -> str:
+    return (f"[ADMIN] Pesanan {order['ref']} ({order['name']} ke {order['target']}, {rupiah(order['price'])}) masih "
+            f"processing sejak lama; Atlantic id: {order.get('atlantic_id') or 'belum ada'}. Mohon dicek manual.")
+
+
+def admin_conflict(order: Mapping[str, Any], status: str) -> str:
+    return (f"[ADMIN] Pesanan {order['ref']} sudah {order['status']}, tapi Atlantic sekarang bilang {status}. "
+            "Mohon dicek manual.")
+
+
+def admin_low_balance(balance: int, threshold: int) -> str:
+    return f"[ADMIN] Saldo Atlantic tinggal {rupiah(balance)} (batas {rupiah(threshold)}). Segera deposit ya."

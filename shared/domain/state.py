@@ -50,17 +50,27 @@ class ConversationState:
     query: dict[str, Any] | None = None      # the last search, for follow-ups
     want: dict[str, Any] | None = None       # a request waiting for its target ("pulsa 10rb" → which number?)
     pick: dict[str, Any] | None = None       # a product waiting for its target (+ "suggested")
-    quote: dict[str, Any] | None = None      # the quote waiting for the customer's "ya"
+    quotes: list[dict[str, Any]] = field(default_factory=list)  # quotes waiting for the customer's "ya"
+    awaiting: dict[str, Any] | None = None   # confirmed orders waiting for payment {"refs", "payment", "total"}
+    bill_for: str | None = None              # a bill check waiting for its customer number (provider)
     targets: dict[str, str] = field(default_factory=dict)  # kind → last target used
     throttled_at: float | None = None
     last: str | None = None                  # the last action, for follow-ups and reports
 
+    @property
+    def quote(self) -> dict[str, Any] | None:
+        """The (first) quote waiting for confirmation."""
+        return self.quotes[0] if self.quotes else None
+
     @classmethod
     def load(cls, data: dict[str, Any] | None) -> ConversationState:
-        data = data or {}
+        data = dict(data or {})
+        if data.get("quote") and not data.get("quotes"):  # state saved before quotes became a list
+            data["quotes"] = [data.pop("quote")]
         known = {f.name for f in fields(cls)}
         state = cls(**{k: v for k, v in data.items() if k in known})
         state.items = list(state.items or [])[:MAX_LIST]
+        state.quotes = list(state.quotes or [])
         state.targets = dict(state.targets or {})
         return state
 

@@ -35,12 +35,19 @@ def self_phone(wa_id: str | None) -> str | None:
     return normalize_phone(wa_id) if wa_id else None
 
 
-def find_phone(text: str) -> str | None:
+def find_phones(text: str) -> list[str]:
+    """Every mobile number in ``text``, in order, without repeats."""
+    found: list[str] = []
     for match in _PHONE.finditer(text):
         phone = normalize_phone(match.group(0))
-        if phone:
-            return phone
-    return None
+        if phone and phone not in found:
+            found.append(phone)
+    return found
+
+
+def find_phone(text: str) -> str | None:
+    phones = find_phones(text)
+    return phones[0] if phones else None
 
 
 def find_target(text: str, *, category: str | None = None, provider: str | None = None) -> str | None:

@@ -17,6 +17,7 @@ confirmation is code reacting to the customer, never something the model can do.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
@@ -27,8 +28,8 @@ from shared.domain.orders import Order
 from shared.domain.search import SearchQuery, parse_query
 from shared.domain.state import ConversationState, item_from_hit, query_from_json, query_to_json
 from shared.domain.turns import Customer, OutboundMessage, StoredMessage
-from shared.errors import NotFound, ProductNotAvailable
 from shared.ports import Catalog, Orders
+from shared.services import buying
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Deps:
     orders: Orders
     limits: Limits = field(default_factory=Limits)
     agent: Any = None  # shared.services.agent.Agent
+    shop: Any = None   # shared.services.money.Shop: QRIS, deposits, bills, fulfilment (None: confirm only)
     metrics: Any = field(default_factory=NullMetrics)
     clock: Callable[[], float] = time.time
 
@@ -87,6 +89,7 @@ class Reply:
     state: dict[str, Any]
     tokens: int = 0
     facts: dict[str, Any] = field(default_factory=dict)
+    fulfil: list[str] = field(default_factory=list)  # orders paid this turn, submitted after the replies
 
 
 def respond(turn: TurnInput, deps: Deps) -> Reply:
@@ -101,8 +104,10 @@ class Turn:
         self.state = ConversationState.load(turn.state)
         self.customer = turn.customer
         self.out: list[OutboundMessage] = []
-        self.facts: dict[str, Any] = {"path": "rules", "model_calls": 0, "prompt_chars": 0}
+        self.facts: dict[str, Any] = {"path": "rules", "model_calls": 0, "prompt_chars": 0,
+                                      "customer_id": turn.customer.id}
         self.tokens = 0
+        self.fulfil: list[str] = []
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -115,7 +120,7 @@ class Turn:
         self.state.last = action
 
     def reply(self) -> Reply:
-        return Reply(self.out, self.state.dump(), self.tokens, self.facts)
+        return Reply(self.out, self.state.dump(), self.tokens, self.facts, self.fulfil)
 
     # -- the turn -----------------------------------------------------------------------------
 
@@ -170,26 +175,33 @@ class Turn:
         slots, quote, pick = u.slots, self.state.quote, self.state.pick
         if u.intent == "confirm":
             if quote:
-                self.confirm()
+                buying.confirm(self)
             elif pick and pick.get("suggested"):
                 self.make_quote(pick, pick["suggested"])
             elif pick:
                 self.pick(pick, None)  # "ya" after a price: yes, they want it; ask where to send it
+            elif self.state.awaiting and self.state.awaiting.get("refs"):
+                buying.confirm(self)  # pay what was confirmed earlier
             else:
                 self.act("nothing_to_confirm")
                 self.say(replies.nothing_to_confirm())
             return True
         if quote and slots.get("ref") == quote["ref"] and u.intent == "check_status":
-            self.confirm()  # the quote's code sent back is a confirmation
+            buying.confirm(self)  # the quote's code sent back is a confirmation
             return True
         if u.intent == "cancel" and len(slots) == 0:
-            self.cancel()
+            buying.cancel(self)
+            return True
+        if buying.choose_method(self, self.input.text):
             return True
         if "choice" in slots:
             if self.state.items:
                 self.choose(slots["choice"])
                 return True
             return False
+        if self.state.bill_for and slots.get("target") and u.intent in ("buy", "bill_check", "other", "search"):
+            buying.bill(self, self.state.bill_for, slots["target"])
+            return True
         target = self.target_for_pending(u)
         if target:
             self.target_given(target)
@@ -207,6 +219,9 @@ class Turn:
             return True
         if u.intent == "check_status" and "ref" in slots:
             self.status(slots["ref"])
+            return True
+        if u.intent in ("deposit", "bill_check", "check_status"):
+            self.rules(u)  # deterministic flows: the model would only pick the same one
             return True
         return False
 
@@ -236,17 +251,18 @@ class Turn:
             self.act("clarify")
             self.say("Pilih dari daftar dulu ya kak 😊 Mau cari apa? Contoh: _pulsa tsel 25rb_")
         elif intent == "check_status":
-            self.status(slots.get("ref"))
+            if slots.get("ref"):
+                self.status(slots["ref"])
+            else:
+                buying.history(self, ledger=False)
         elif intent == "complaint":
             self.complaint()
         elif intent == "cancel":
-            self.cancel()
+            buying.cancel(self)
         elif intent == "deposit":
-            self.act("deposit_info")
-            self.say(replies.deposit_info())
+            buying.deposit(self, slots.get("nominal") or slots.get("max_price"), slots.get("method"))
         elif intent == "bill_check":
-            self.act("bill_info")
-            self.say(replies.bill_info())
+            buying.bill(self, slots.get("provider"), slots.get("target"))
         elif intent == "balance":
             self.balance()
         elif intent == "help":
@@ -355,71 +371,17 @@ class Turn:
         return targets.self_phone(self.customer.wa_id) if raw == targets.SELF else raw
 
     def make_quote(self, item: dict[str, Any], raw_target: str, *, replace_ref: str | None = None) -> None:
-        if raw_target == targets.SELF and item["category"] not in ("pulsa", "data", "ewallet"):
-            self.act("bad_target", products=[item["code"]])  # a WhatsApp number is no meter or game id
-            self.say(replies.bad_target(item))
-            return
-        target = self.resolve_self(raw_target)
-        if target is None:
-            self.act("ask_target", products=[item["code"]])
-            self.say("Nomor WA kakak nggak kebaca 🙏 Ketik nomor tujuannya ya, contoh: _081234567890_")
-            return
-        if not targets.valid_for(target, item["category"], item.get("provider")):
-            self.act("bad_target", products=[item["code"]])
-            self.say(replies.bad_target(item))
-            return
-        try:
-            order = self.deps.orders.create_quote(self.customer.id, item["code"], target, replace_ref=replace_ref)
-        except (ProductNotAvailable, NotFound):
-            self.state.pick = None
-            self.act("product_gone", products=[item["code"]])
-            self.say(replies.product_gone())
-            return
-        self.state.pick = None
-        self.state.quote = order.as_state()
-        self.state.targets[targets.kind_of_target(item["category"], item.get("provider"))] = target
-        self.act("quote", products=[order.code], order={"ref": order.ref, "price": order.price, "status": order.status,
-                                                          "target": order.target})
-        self.say(replies.quote(self.state.quote, self.deps.limits.quote_ttl_minutes),
-                 buttons=[{"id": f"confirm:{order.ref}", "title": replies.QUOTE_BUTTONS[0]},
-                          {"id": f"cancel:{order.ref}", "title": replies.QUOTE_BUTTONS[1]}])
+        buying.quote(self, item, self.input_targets(raw_target), replace_ref=replace_ref)
 
-    def confirm(self) -> None:
-        quote = self.state.quote
-        order = self.deps.orders.confirm(self.customer.id, quote["ref"])
-        self.state.quote = None
-        facts = {"ref": order.ref, "price": order.price, "status": order.status}
-        if order.outcome == "confirmed":
-            self.act("confirmed", products=[order.code], order=facts)
-            self.say(replies.confirmed(quote | {"price": order.price}))
-        elif order.outcome == "already_confirmed":
-            self.act("confirmed", products=[order.code], order=facts)
-            self.say(replies.already_confirmed(quote))
-        elif order.outcome == "expired":
-            self.act("quote_expired", products=[order.code], order=facts)
-            self.say(replies.quote_expired(quote))
-        else:
-            self.act("status", order=facts)
-            self.say(replies.order_status([self._order_json(order)], order.ref))
-
-    def cancel(self) -> None:
-        quote = self.state.quote
-        self.state.pick = None
-        self.state.want = None
-        if not quote:
-            self.act("cancelled")
-            self.say(replies.cancelled(None))
-            return
-        order = self.deps.orders.cancel(self.customer.id, quote["ref"])
-        self.state.quote = None
-        if order.outcome == "too_late":
-            self.act("status", order={"ref": order.ref, "status": order.status})
-            self.say(replies.cannot_cancel(quote))
-            return
-        self.act("cancelled", order={"ref": order.ref, "status": order.status})
-        self.say(replies.cancelled(quote))
+    def input_targets(self, first: str) -> list[str]:
+        """Several numbers in one message ("ke 0813… sama 0857…") make several orders."""
+        found = targets.find_phones(self.input.text)
+        return found if first in found and len(found) > 1 else [first]
 
     def balance(self) -> None:
+        if re.search(r"\b(mutasi|riwayat saldo|histori saldo|history saldo)\b", self.input.text.lower()):
+            buying.history(self, ledger=True)
+            return
         self.act("balance", saldo=self.customer.saldo)
         self.say(replies.balance(self.customer.saldo))
 
@@ -436,4 +398,4 @@ class Turn:
     @staticmethod
     def _order_json(order: Order) -> dict[str, Any]:
         return {"ref": order.ref, "name": order.name, "target": order.target, "status": order.status,
-                "price": order.price, "sn": order.sn}
+                "price": order.price, "sn": order.sn, "category": order.category}

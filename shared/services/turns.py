@@ -19,6 +19,7 @@ from shared.domain.turns import InboundMessage, OutboundMessage, OutboxAck, Stor
 from shared.errors import BotError, LeaseLost
 from shared.ports import Messenger, Store
 from shared.services.conversation import Deps, Reply, TurnInput, respond
+from shared.services.money import fulfil
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Pipeline:
                 return done
             for item in end.outbox:
                 self._send(item)
+            self._fulfil(reply.fulfil)
             done.append(reply)
             if not end.queued:
                 return done
@@ -93,6 +95,15 @@ class Pipeline:
         except Exception:  # a bug must not leave the customer unanswered or the lease held
             log.exception("turn for %s failed; answering with an apology", wamid)
             return Reply([OutboundMessage(replies.technical_problem())], turn.state, facts={"action": "error"})
+
+    def _fulfil(self, refs: list[str]) -> None:
+        """Submit the orders this turn paid for, after the customer has read "diproses"."""
+        shop = self.deps.shop
+        for ref in refs:
+            try:
+                fulfil(shop, ref)
+            except Exception:  # the order stays paid/processing: the reconciler picks it up
+                log.exception("fulfilling %s after the turn failed", ref)
 
     def _send(self, item: Any) -> None:
         try:

@@ -22,6 +22,7 @@ from shared.adapters.gemini import GeminiModel
 from shared.adapters.orders_store import SqlOrders
 from shared.adapters.postgres import PostgresRpc
 from shared.adapters.redis_kv import RedisKV
+from shared.adapters.sandbox import Sandbox, SandboxSettings
 from shared.adapters.store import SqlStore
 from shared.config import PROJECT_ROOT
 from shared.domain.money import rupiah
@@ -60,6 +61,12 @@ def kv(redis_url: str) -> Iterator[RedisKV]:
 
 
 @pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(SandboxSettings(trx_delay=0), tick_seconds=3600) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
 def gemini() -> Iterator[stub.GeminiStandIn]:
     with stub.GeminiStandIn() as g:
         yield g
@@ -84,10 +91,12 @@ class Clock:
         return self.now
 
 
-def chain_deps(rpc, kv, gemini, *, clock=time.time, limits: Limits | None = None) -> Deps:  # type: ignore[no-untyped-def]
+def chain_deps(rpc, kv, gemini, *, clock=time.time, limits: Limits | None = None,  # type: ignore[no-untyped-def]
+               sandbox_url: str | None = None) -> Deps:
     links = [Link("project-a", A, MODEL), Link("project-b", B, MODEL)]
     chain = ModelChain(GeminiModel(base_url=gemini.url, timeout=5), links, kv, clock=clock)
-    return Deps(SqlCatalog(rpc), SqlOrders(rpc), limits or Limits(), agent=Agent(chain, shop_name="Toko Uji"))
+    return Deps(SqlCatalog(rpc), SqlOrders(rpc), limits or Limits(), agent=Agent(chain, shop_name="Toko Uji"),
+                shop=dialogs.shop(rpc, sandbox_url))
 
 
 def say(pipeline: Pipeline, wa_id: str, text: str):  # type: ignore[no-untyped-def]
@@ -102,15 +111,15 @@ def new_customer() -> str:
 # -- the scripted dialogs, on both paths -------------------------------------------------------
 
 @pytest.mark.parametrize("dialog", dialogs.DIALOGS, ids=[d["id"] for d in dialogs.DIALOGS])
-def test_dialog_on_the_rule_engine(dialog, rpc, shop_db) -> None:  # type: ignore[no-untyped-def]
-    outcomes = dialogs.run_dialog(dialog, rpc, dialogs.rules_deps(rpc), shop_db)
+def test_dialog_on_the_rule_engine(dialog, rpc, shop_db, sandbox) -> None:  # type: ignore[no-untyped-def]
+    outcomes = dialogs.run_dialog(dialog, rpc, dialogs.rules_deps(rpc, sandbox_url=sandbox.url), shop_db)
     assert [o.problems for o in outcomes] == [[] for _ in outcomes], [o.text for o in outcomes]
     assert all(o.facts.get("model_calls", 0) == 0 for o in outcomes)
 
 
 @pytest.mark.parametrize("dialog", dialogs.DIALOGS, ids=[d["id"] for d in dialogs.DIALOGS])
-def test_dialog_through_gemini(dialog, rpc, shop_db, kv, gemini) -> None:  # type: ignore[no-untyped-def]
-    outcomes = dialogs.run_dialog(dialog, rpc, chain_deps(rpc, kv, gemini), shop_db, gemini)
+def test_dialog_through_gemini(dialog, rpc, shop_db, kv, gemini, sandbox) -> None:  # type: ignore[no-untyped-def]
+    outcomes = dialogs.run_dialog(dialog, rpc, chain_deps(rpc, kv, gemini, sandbox_url=sandbox.url), shop_db, gemini)
     assert [o.problems for o in outcomes] == [[] for _ in outcomes], [o.text for o in outcomes]
     model_turns = [o for o in outcomes if o.facts.get("path") == "model"]
     assert len(gemini.requests) == sum(o.facts.get("model_calls", 0) for o in outcomes)
@@ -198,8 +207,8 @@ def test_server_errors_back_off_30s_then_2min(rpc, kv, gemini) -> None:  # type:
 
 # -- the model proposes, code disposes -------------------------------------------------------------
 
-def test_an_injected_price_and_a_self_confirmation_change_nothing(rpc, kv, gemini, shop_db) -> None:  # type: ignore[no-untyped-def]
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini), dialogs.Collect())
+def test_an_injected_price_and_a_self_confirmation_change_nothing(rpc, kv, gemini, shop_db, sandbox) -> None:  # type: ignore[no-untyped-def]
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox_url=sandbox.url), dialogs.Collect())
     wa_id = new_customer()
     gemini.push(stub.call("search_products", {"query": "paket tsel di bawah 20rb"}))
     listed = say(pipeline, wa_id, "ada paket tsel di bawah 20rb?")
@@ -219,7 +228,7 @@ def test_an_injected_price_and_a_self_confirmation_change_nothing(rpc, kv, gemin
     assert row == ("quoted", true_price)
 
     confirmed = say(pipeline, wa_id, "ya")  # only the customer's own "ya" moves it on
-    assert confirmed.facts["action"] == "confirmed"
+    assert confirmed.facts["action"] == "checkout"
     assert shop_db.execute("select status from orders where ref = %s", [ref]).fetchone()[0] == "confirmed"
 
 
@@ -314,4 +323,4 @@ def test_demo_script_shows_catalog_prices(fresh_database, redis_url, tmp_path: P
         assert rupiah(prices[name]) == price
     quote = re.search(r"\*(.+?)\*\n\s+Nomor: (\d+)\n\s+Harga: \*(Rp[\d.]+)\*", out)
     assert quote and rupiah(prices[quote.group(1)]) == quote.group(3)
-    assert "sudah dikonfirmasi" in out and "Saldo kakak sekarang *Rp0*" in out
+    assert "Total bayar" in out and "Saldo kakak sekarang *Rp0*" in out

@@ -1,0 +1,28 @@
+"""QRIS payloads as pictures: a PNG for WhatsApp, a block of characters for the terminal (segno)."""
+
+from __future__ import annotations
+
+import io
+
+
+def png(payload: str, *, scale: int = 8) -> bytes:
+    """A PNG of the QR code, sized for a phone screen (a white border of 4 modules)."""
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def terminal(payload: str) -> str:
+    """The QR code drawn with half blocks, two modules per character row."""
+    import segno
+
+    qr = segno.make(payload, error="m", micro=False)
+    rows = [[bool(bit) for bit in row] for row in qr.matrix]
+    width = len(rows[0]) + 4
+    blank = [False] * width
+    rows = [blank, blank] + [[False, False] + r + [False, False] for r in rows] + [blank, blank, blank]
+    chars = {(False, False): "█", (True, False): "▄", (False, True): "▀", (True, True): " "}
+    return "\n".join("".join(chars[(top, bottom)] for top, bottom in zip(rows[i], rows[i + 1]))
+                     for i in range(0, len(rows) - 1, 2))

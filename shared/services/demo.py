@@ -1,0 +1,78 @@
+"""Demo actions for the terminal chat: play the customer paying a QRIS in the sandbox, and keep
+the reconciler running so payments, deliveries and receipts arrive while you watch."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Demo:
+    def __init__(self, app: Any, messenger: Any) -> None:
+        self.app = app
+        self.messenger = messenger
+        self.last_payment: str | None = None
+        self.customer_id: int | None = None
+        self._stop = threading.Event()
+
+    def remember(self, replies: list[Any]) -> None:
+        for reply in replies:
+            payment = reply.facts.get("payment")
+            if payment and payment.get("ref"):
+                self.last_payment = payment["ref"]
+            self.customer_id = reply.facts.get("customer_id", self.customer_id)
+
+    def command(self, line: str) -> str:
+        name, _, arg = line.partition(" ")
+        if name in ("/bayar", "/pay"):
+            return self.pay()
+        return "perintah: /bayar (bayar QRIS terakhir di sandbox)"
+
+    def pay(self) -> str:
+        sandbox = self.app.sandbox
+        if sandbox is None:
+            return "/bayar hanya ada di sandbox (tanpa ATLANTIC_API_KEY)"
+        if not self.last_payment:
+            return "belum ada QRIS yang menunggu dibayar"
+        payment = self.app.orders.find_payment(ref=self.last_payment)
+        if payment is None or payment.status != "pending":
+            return f"{self.last_payment} tidak menunggu pembayaran"
+        sandbox.pay(payment.atlantic_id)
+        return f"QRIS {payment.ref} dibayar (Rp{payment.amount:,})".replace(",", ".")
+
+    def settle(self, replies: list[Any], timeout: float = 20.0) -> None:
+        """Scripted mode: reconcile until this customer's orders stop moving (or ``timeout``)."""
+        self.remember(replies)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.app.reconcile(self.messenger)
+            if not self._in_flight():
+                return
+            time.sleep(0.5)
+
+    def _in_flight(self) -> bool:
+        sandbox = self.app.sandbox
+        if self.customer_id is None:
+            return False
+        orders = self.app.orders.recent(self.customer_id, limit=10)
+        if any(o.status in ("paid", "processing") for o in orders):
+            return True
+        if sandbox is not None and self.last_payment:
+            payment = self.app.orders.find_payment(ref=self.last_payment)
+            deposit = sandbox.engine.deposits.get(payment.atlantic_id) if payment else None
+            return bool(payment and payment.status == "pending" and deposit and deposit.status != "pending")
+        return False
+
+    def start_background(self) -> None:
+        def loop() -> None:
+            while not self._stop.wait(1.0):
+                try:
+                    self.app.reconcile(self.messenger)
+                except Exception:
+                    log.exception("demo reconcile failed")
+
+        threading.Thread(target=loop, name="demo-reconcile", daemon=True).start()
