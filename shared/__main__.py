@@ -9,6 +9,7 @@ Commands print their result on stdout (with ``--json``: only JSON) and log to st
   sandbox        run the Atlantic sandbox alone on a port
   sync-catalog   load Atlantic's price lists into the catalog, priced by pricing_rules
   search         search the catalog the way a customer asks ("paket tsel di bawah 20rb")
+  reconcile      one reconciler pass over unfinished payments, orders and messages
 """
 
 from __future__ import annotations
@@ -146,6 +147,19 @@ def demo_settings() -> Any:
     return Settings(check_after_seconds=1, resubmit_after_seconds=5, pending_notice_seconds=30)
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    from shared.bootstrap import bootstrap
+
+    app = bootstrap()
+    try:
+        report = app.reconcile(app.messenger())
+    finally:
+        app.close()
+    print(json.dumps(report) if args.json else
+          ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.items() if v) or "nothing to do")
+    return 0
+
+
 def _nlu(args: argparse.Namespace) -> int:
     from shared.domain.nlu import understand
 
@@ -197,6 +211,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "sandbox": ("run the Atlantic sandbox alone (same HTTP protocol as atlantich2h.com)", _args_sandbox, _sandbox),
     "sync-catalog": ("load the price lists into the catalog and price them", _args_sync, _sync_catalog),
     "search": ("search the catalog like a customer asks", _args_search, _search),
+    "reconcile": ("one reconciler pass: payments, transactions, resubmissions, expiries, outbox, alerts",
+                  _args_json, _reconcile),
 }
 
 

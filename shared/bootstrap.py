@@ -185,6 +185,18 @@ class App:
         orders = self.orders
         return Shop(orders, self.provider, Notifier(orders, self.store, messenger), money)
 
+    def messenger(self) -> Any:
+        """How functions reach customers outside a turn. ``None`` until the WhatsApp adapter is
+        configured: notifications then wait in the outbox for the reconciler's sweep."""
+        return None
+
+    def callback_username(self) -> str:
+        """The Atlantic username callbacks are signed with (the sandbox's own in sandbox mode)."""
+        if self.settings.atlantic_username:
+            return self.settings.atlantic_username
+        self.provider  # noqa: B018  (starts the sandbox when that is the provider)
+        return self.sandbox.engine.settings.username if self.sandbox is not None else ""
+
     def reconcile(self, messenger: Any = None) -> dict[str, int]:
         """One reconciler pass (catalog re-sync included when due)."""
         from shared.services.catalog import sync_catalog
@@ -273,3 +285,10 @@ def app() -> App:
         if _app is None:
             _app = bootstrap()
         return _app
+
+
+def use(instance: App | None) -> None:
+    """Make ``instance`` this process's :class:`App` (tests and the demo pass their own)."""
+    global _app
+    with _app_lock:
+        _app = instance

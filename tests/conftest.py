@@ -188,3 +188,20 @@ def shop_url(fresh_database) -> str:  # type: ignore[no-untyped-def]
         sync_catalog(AtlanticClient(sandbox.url, "sandbox"), SqlCatalog(rpc))
     rpc.close()
     return url
+
+
+@pytest.fixture
+def postgrest_for() -> Iterator:
+    """A factory of PostgREST stand-ins for any database (closed after the test)."""
+    from tests.fakes.postgrest import PostgrestStandIn
+
+    started = []
+
+    def make(url: str) -> PostgrestStandIn:
+        api = PostgrestStandIn(url).__enter__()
+        started.append(api)
+        return api
+
+    yield make
+    for api in started:
+        api.__exit__(None, None, None)

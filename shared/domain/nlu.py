@@ -44,8 +44,9 @@ STATUS = _words("status", "cek pesanan", "cek order", "cek orderan", "cek trx", 
                 "udah masuk belum", "sudah masuk belum", "lacak")
 DEPOSIT = _words("depo", "deposit", "depot", "topup saldo", "top up saldo", "top_up saldo", "isi saldo",
                  "tambah saldo", "isi deposit", "ngisi saldo")
-BALANCE = re.compile(r"\bsaldo\b")
-BALANCE_CUE = _words("cek", "berapa", "brp", "sisa", "saya", "ku", "aku", "info", "lihat", "liat", "gue", "gw")
+BALANCE = re.compile(r"\bsaldo\b|\bmutasi\b")
+BALANCE_CUE = _words("cek", "berapa", "brp", "sisa", "saya", "ku", "aku", "info", "lihat", "liat", "gue", "gw",
+                     "mutasi", "riwayat", "histori", "history")
 BILL = _words("tagihan", "cek tagihan", "bayar tagihan", "pascabayar", "pasca", "bpjs", "pdam", "indihome",
               "postpaid", "tagihan_pln", "bayar_tagihan")
 HELP = _words("help", "bantuan", "menu", "cara beli", "cara order", "cara pesan", "gimana cara", "bagaimana cara",
@@ -141,6 +142,8 @@ def understand(text: str) -> Understanding:
         return result("cancel")
     if COMPLAINT.search(lowered):
         return result("complaint")
+    if re.search(r"\b(riwayat|histori|history)\s+saldo\b|\bmutasi\b", lowered):
+        return result("balance")  # saldo mutations, not orders
     if "ref" in slots or STATUS.search(lowered):
         return result("check_status")
     if DEPOSIT.search(lowered):
@@ -150,7 +153,7 @@ def understand(text: str) -> Understanding:
         if method:
             slots["method"] = method
         return result("deposit")
-    if BALANCE.search(lowered) and not query.structured and (BALANCE_CUE.search(lowered) or lowered.strip() == "saldo"):
+    if BALANCE.search(lowered) and not query.structured and (BALANCE_CUE.search(lowered) or lowered.strip() in ("saldo", "mutasi")):
         return result("balance")
     if BILL.search(lowered.replace(" ", "_")) or BILL.search(lowered) or query.category == "bill":
         slots["category"] = "bill"

@@ -36,8 +36,19 @@ def record(store: Store, callback: Callback, raw: dict[str, Any]) -> Any:
     return store.record_event("atlantic", event_key(callback)[:300], raw)
 
 
+IN_FLIGHT = ("pending", "processing")
+
+
+def settled(outcome: str) -> bool:
+    """Whether an event is done with: Atlantic confirmed a final state, or there is nothing to do.
+    A claim Atlantic does not (yet) confirm stays open, so a forged "success" cannot use up the
+    key of the real one."""
+    return outcome not in IN_FLIGHT and outcome != "no_id"
+
+
 def apply(shop: Shop, callback: Callback) -> str:
-    """Re-query what the callback points at and apply Atlantic's answer; returns what happened."""
+    """Re-query what the callback points at and apply Atlantic's answer; returns the resulting
+    status (or why nothing was done)."""
     data = callback.data
     atlantic_id, ref = data.get("id"), data.get("reff_id")
     if callback.event.startswith("transaksi"):

@@ -52,6 +52,10 @@ class PostgrestStandIn(JsonStandIn):
         self.anon_key = make_key(jwt_secret, "anon")
         self.service_key = make_key(jwt_secret, "service_role")
         self.requests: list[dict[str, Any]] = []
+        # fn → how many calls to answer 503 *without* running them (the database is unreachable)
+        self.refuse: dict[str, int] = {}
+        # fn → how many calls to answer 503 *after* running them (the reply is lost on the way)
+        self.lose_replies: dict[str, int] = {}
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=8, kwargs={"prepare_threshold": None}, open=True)
         self._signatures: dict[str, list[tuple[str, str, bool]]] = {}
         super().__init__()
@@ -96,6 +100,9 @@ class PostgrestStandIn(JsonStandIn):
                 hint="If a new function was created in the database with this name and parameters, "
                 "try reloading the schema cache.",
             )
+        if self.refuse.get(fn):
+            self.refuse[fn] -= 1
+            return 503, _error("PGRST000", "Could not connect with the database")
         types = {name: typ for name, typ, _ in signature}
         used = [name for name, _, _ in signature if name in args]
         query = sql.SQL("select public.{fn}({args}) from json_to_record(%s::json) as _a({cols})").format(
@@ -117,6 +124,9 @@ class PostgrestStandIn(JsonStandIn):
             status = http_status(exc.sqlstate or "XX000", role)
             return status, _error(exc.sqlstate or "XX000", diag.message_primary or str(exc),
                                   details=diag.message_detail, hint=diag.message_hint)
+        if self.lose_replies.get(fn):
+            self.lose_replies[fn] -= 1
+            return 503, _error("PGRST000", "Could not connect with the database")
         return 200, row[0]
 
     def _signature(self, fn: str) -> list[tuple[str, str, bool]] | None:

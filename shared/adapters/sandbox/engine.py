@@ -15,14 +15,17 @@ tests drive it without sleeping. Documented rules (see docs/sandbox.md):
 - a transfer is ``pending``, then ``success`` after ``trx_delay`` (``failed`` for an account
   number ending in ``0000``);
 - a reused ``reff_id`` is refused with a message that carries no id, as Atlantic does.
+
+The catalog is the same on every start (a fixed seed); transaction and deposit ids are random, as
+Atlantic's are.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import re
+import secrets
 import string
 import threading
 import time
@@ -160,11 +163,9 @@ class SandboxEngine:
 
     settings: SandboxSettings = field(default_factory=SandboxSettings)
     clock: Callable[[], float] = time.time
-    seed: int = catalog.SEED
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
-        self._rng = random.Random(self.seed)
         self.balance = self.settings.balance
         self.products = {p["code"]: p for p in catalog.prabayar()}
         self.postpaid = {p["code"]: p for p in catalog.pascabayar()}
@@ -184,7 +185,8 @@ class SandboxEngine:
         return hashlib.md5(self.settings.username.encode()).hexdigest()
 
     def _id(self) -> str:
-        return "".join(self._rng.choices(string.ascii_letters + string.digits, k=20))
+        """A 20-character id like Atlantic's: unique across sandbox starts, as real ids are."""
+        return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(20))
 
     def _ts(self, at: float) -> str:
         return datetime.fromtimestamp(at, WIB).strftime("%Y-%m-%d %H:%M:%S")

@@ -5,6 +5,10 @@ delivers callbacks) for the demo and tests; ``python -m shared sandbox --port N`
 Requests are ``POST`` with a form-urlencoded body, exactly as Atlantic takes them. One extra
 endpoint that Atlantic does not have, ``POST /sandbox/pay`` with ``id=<deposit id>``, plays the
 customer paying a QRIS or e-wallet checkout.
+
+``faults`` rehearses a bad network, per endpoint and consumed in order: ``"down"`` answers 500 with
+an empty body without doing anything, ``"lost"`` does the work and then answers 500 (the reply is
+lost on the way), ``"slow:<seconds>"`` does the work and waits before answering.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,6 +32,7 @@ class Sandbox:
     def __init__(self, settings: SandboxSettings | None = None, *, host: str = "127.0.0.1", port: int = 0,
                  tick_seconds: float = 0.25, engine: SandboxEngine | None = None) -> None:
         self.engine = engine or SandboxEngine(settings or SandboxSettings())
+        self.faults: dict[str, list[str]] = {}
         self._tick_seconds = tick_seconds
         self._stop = threading.Event()
         self._http = None
@@ -42,10 +48,17 @@ class Sandbox:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
                 path = self.path.split("?")[0]
+                fault = sandbox._fault(path)
                 if path == "/sandbox/pay":
                     status, body = sandbox._pay(form)
+                elif fault == "down":
+                    status, body = 500, None
                 else:
                     status, body = sandbox.engine.handle(path, form)
+                    if fault == "lost":
+                        status, body = 500, None
+                    elif fault and fault.startswith("slow:"):
+                        time.sleep(float(fault[5:]))
                 data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
                 if body is not None:
@@ -67,6 +80,10 @@ class Sandbox:
                              name="sandbox-http", daemon=True),
             threading.Thread(target=self._ticker, name="sandbox-ticker", daemon=True),
         ]
+
+    def _fault(self, path: str) -> str | None:
+        queue = self.faults.get(path)
+        return queue.pop(0) if queue else None
 
     def _pay(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if form.get("id") not in self.engine.deposits:
