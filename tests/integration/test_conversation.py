@@ -307,7 +307,7 @@ def test_demo_script_shows_catalog_prices(fresh_database, redis_url, tmp_path: P
 
     url = fresh_database()
     migrate(url)
-    script = "halo kak\nada paket tsel di bawah 20rb?\n2\nnomor ini\nya\ncek saldo\n"
+    script = (PROJECT_ROOT / "tests" / "data" / "demo_script.txt").read_text()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "GEMINI_", "ATLANTIC_", "UPSTASH_"))}
     env.update(DATABASE_URL=url, REDIS_URL=redis_url, PYTHONPATH=str(PROJECT_ROOT))
     run = subprocess.run([sys.executable, "-m", "shared", "demo"], input=script, cwd=tmp_path, env=env,
@@ -323,4 +323,10 @@ def test_demo_script_shows_catalog_prices(fresh_database, redis_url, tmp_path: P
         assert rupiah(prices[name]) == price
     quote = re.search(r"\*(.+?)\*\n\s+Nomor: (\d+)\n\s+Harga: \*(Rp[\d.]+)\*", out)
     assert quote and rupiah(prices[quote.group(1)]) == quote.group(3)
-    assert "Total bayar" in out and "Saldo kakak sekarang *Rp0*" in out
+    assert "Total bayar" in out and "[gambar QRIS]" in out
+    receipt = re.search(r"Berhasil!\*\n\s+\*(.+?)\*\n.*?\n\s+Harga: (Rp[\d.]+)\n\s+Ref: (BJ[\d-]+)\n\s+SN: \*(\d+)\*", out)
+    assert receipt and receipt.group(1) == quote.group(1) and receipt.group(2) == quote.group(3)
+    with psycopg.connect(url) as conn:
+        status, sn = conn.execute("select status, sn from orders where ref = %s", [receipt.group(3)]).fetchone()
+    assert (status, sn) == ("success", receipt.group(4))
+    assert "Isi saldo *Rp50." in out and "Saldo kakak sekarang *Rp50." in out

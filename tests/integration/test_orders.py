@@ -264,6 +264,20 @@ def test_deposit_to_saldo(world: World) -> None:
     world.invariants()
 
 
+def test_an_ewallet_deposit_gets_a_payment_link(world: World) -> None:
+    wa = world.customer()
+    checkout = world.say(wa, "isi saldo 50rb pakai dana")
+    assert checkout.facts["action"] == "checkout" and checkout.facts["payment"]["method"] == "DANA"
+    message = checkout.messages[0]
+    assert message.kind == "text" and "https://" in message.text
+    payment = world.payment(checkout.facts["payment"]["ref"])
+    world.sandbox.engine.settings.settle_after = 0
+    world.sandbox.pay(payment["atlantic_id"])   # DANA: "processing" first, then settled
+    world.callbacks()
+    world.callbacks()
+    assert world.payment(payment["ref"])["status"] == "paid" and world.saldo(wa) >= 50_000
+
+
 def test_failed_transaction_is_refunded(world: World) -> None:
     wa = world.customer()
     world.say(wa, "halo")
@@ -530,6 +544,23 @@ def test_a_lying_body_with_the_right_signature_credits_nothing(world: World) -> 
     assert world.post({"event": "deposit", "status": "success",
                        "data": {"id": atlantic_id, "reff_id": pay_ref, "status": "success", "get_balance": "100000"}}) == 200
     assert world.payment(pay_ref)["status"] == "pending" and world.saldo(wa) == 0
+
+
+def test_nothing_recorded_means_503_so_atlantic_retries(world: World, postgrest_for) -> None:  # type: ignore[no-untyped-def]
+    from shared.adapters.supabase import SupabaseRpc
+
+    api = postgrest_for(world.url)
+    app = bootstrap.App(world.settings, rpc=SupabaseRpc(api.url, api.service_key))
+    bootstrap.use(app)
+    try:
+        api.refuse["record_event"] = 1
+        body = {"event": "transaksi", "status": "success", "data": {"id": "Xy7Qa21bCdE9fGh0JkLm", "reff_id": "BJX",
+                                                                    "status": "success"}}
+        assert world.post(body) == 503
+        assert world.post(body) == 200  # the retry is recorded (the order is unknown: nothing to do)
+    finally:
+        app.close()
+        bootstrap.use(world.app)
 
 
 def test_malformed_bodies_are_400(world: World) -> None:
