@@ -201,17 +201,20 @@ create index ledger_order on public.ledger (order_id) where order_id is not null
 comment on table public.ledger is
   'Every saldo movement. customers.saldo always equals the sum of amount, and the last balance_after.';
 
--- saldo may change only together with a ledger row: checked at commit.
+-- saldo may change only together with a ledger row: checked at commit, against the *current*
+-- saldo (a transaction may post several rows for one customer: credit a QRIS, then debit orders).
 create function private.check_saldo_matches_ledger() returns trigger
 language plpgsql
 set search_path = pg_catalog, public
 as $$
 declare
-  v_last bigint;
+  v_last  bigint;
+  v_saldo bigint;
 begin
+  select saldo into v_saldo from public.customers where id = new.id;
   select balance_after into v_last
     from public.ledger where customer_id = new.id order by id desc limit 1;
-  if new.saldo <> coalesce(v_last, 0) then
+  if v_saldo <> coalesce(v_last, 0) then
     raise exception 'saldo of customer % changed without a ledger posting', new.id
       using errcode = 'BJ009';
   end if;

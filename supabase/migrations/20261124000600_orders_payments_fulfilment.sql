@@ -1,10 +1,13 @@
 -- Orders and money: confirm → pay (saldo or QRIS) → processing → success | failed → refunded,
 -- deposits to saldo, notifications outside a turn, and the reconciler's claims.
 --
--- Every transition is a function that checks the current state, so replays, races and
--- out-of-order callbacks are harmless. Money moves only through post_ledger (idempotent keys:
+-- The LLM proposes, deterministic code disposes: a quote takes its price and cost from products
+-- (never from the caller) and only confirm_orders — called by code on the customer's own "ya" —
+-- moves it on. Every transition is a function that checks the current state, so replays, races
+-- and out-of-order callbacks are harmless. Money moves only through post_ledger (idempotent keys:
 -- pay:<order ref>, credit:<payment ref>, refund:<order ref>), so saldo = Σ ledger always holds.
--- Refusals (SQLSTATE, see shared/errors.py): BJ003 not_found, BJ004 invalid_argument.
+-- Refusals (SQLSTATE, see shared/errors.py): BJ003 not_found, BJ004 invalid_argument,
+-- BJ008 product_unavailable (the product is empty or no longer sold).
 
 alter table public.orders
   add column kind text not null default 'prabayar' check (kind in ('prabayar', 'pascabayar')),
@@ -28,27 +31,6 @@ alter table public.payments
   add column finished_at timestamptz;
 create index payments_reconcile on public.payments (status, next_check_at) where status = 'pending';
 
--- A transaction may now post several ledger rows for one customer (credit a QRIS, then debit its
--- orders): the commit-time check must compare the *current* saldo, not each update's row image.
-create or replace function private.check_saldo_matches_ledger() returns trigger
-language plpgsql
-set search_path = pg_catalog, public
-as $$
-declare
-  v_last  bigint;
-  v_saldo bigint;
-begin
-  select saldo into v_saldo from public.customers where id = new.id;
-  select balance_after into v_last
-    from public.ledger where customer_id = new.id order by id desc limit 1;
-  if v_saldo <> coalesce(v_last, 0) then
-    raise exception 'saldo of customer % changed without a ledger posting', new.id
-      using errcode = 'BJ009';
-  end if;
-  return null;
-end
-$$;
-
 create table public.jobs (
   name         text primary key,
   last_run_at  timestamptz not null default '-infinity'
@@ -56,15 +38,39 @@ create table public.jobs (
 comment on table public.jobs is 'Periodic work claimed by one reconciler at a time (catalog sync, alerts).';
 
 -- ---------------------------------------------------------------------------------------------
--- quotes: duplicates warned, batches, bills
+-- quotes: prices from products, duplicates warned, batches, bills
 -- ---------------------------------------------------------------------------------------------
+
+create sequence public.order_ref_seq;
+
+-- Our reff_id: BJ + date (WIB) + a counter, e.g. BJ251124-000042. Short enough to type back.
+create function private.next_order_ref() returns text
+language sql volatile
+set search_path = pg_catalog, public
+as $$
+  select 'BJ' || to_char(now() at time zone 'Asia/Jakarta', 'YYMMDD') || '-'
+         || lpad((nextval('public.order_ref_seq') % 1000000)::text, 6, '0')
+$$;
+
+create function private.order_json(o public.orders) returns jsonb
+language sql stable
+set search_path = pg_catalog, public
+as $$
+  select jsonb_build_object(
+    'order_id', o.id, 'ref', o.ref, 'code', o.product_code, 'name', o.product_name, 'target', o.target,
+    'price', o.price, 'cost', o.cost, 'status', o.status, 'expires_at', o.quote_expires_at,
+    'created_at', o.created_at, 'confirmed_at', o.confirmed_at, 'finished_at', o.finished_at, 'sn', o.sn,
+    'kind', o.kind, 'batch', o.batch, 'bill', o.bill, 'atlantic_id', o.atlantic_id,
+    'payment_method', o.payment_method, 'customer_id', o.customer_id,
+    'submit_attempts', o.submit_attempts, 'failure_reason', o.failure_reason,
+    'category', (select category from public.products p where p.id = o.product_id),
+    'provider', (select provider from public.products p where p.id = o.product_id))
+$$;
 
 create function public.reserve_order_ref() returns jsonb
 language sql volatile
 set search_path = pg_catalog, public
 as $$ select jsonb_build_object('ref', private.next_order_ref()) $$;
-
-drop function public.create_quote(bigint, text, text, integer, text);
 
 create function public.create_quote(
   p_customer_id    bigint,
@@ -147,26 +153,9 @@ comment on function public.create_quote is
   'Quote a product for a target (price and cost from products, or a bill''s total plus our margin), '
   'with an expiry; warns of the same product and target bought minutes ago; may replace a quote.';
 
-create or replace function private.order_json(o public.orders) returns jsonb
-language sql stable
-set search_path = pg_catalog, public
-as $$
-  select jsonb_build_object(
-    'order_id', o.id, 'ref', o.ref, 'code', o.product_code, 'name', o.product_name, 'target', o.target,
-    'price', o.price, 'cost', o.cost, 'status', o.status, 'expires_at', o.quote_expires_at,
-    'created_at', o.created_at, 'confirmed_at', o.confirmed_at, 'finished_at', o.finished_at, 'sn', o.sn,
-    'kind', o.kind, 'batch', o.batch, 'bill', o.bill, 'atlantic_id', o.atlantic_id,
-    'payment_method', o.payment_method, 'customer_id', o.customer_id,
-    'submit_attempts', o.submit_attempts, 'failure_reason', o.failure_reason,
-    'category', (select category from public.products p where p.id = o.product_id),
-    'provider', (select provider from public.products p where p.id = o.product_id))
-$$;
-
 -- ---------------------------------------------------------------------------------------------
 -- confirm and pay
 -- ---------------------------------------------------------------------------------------------
-
-drop function public.confirm_order(bigint, text);
 
 create function public.confirm_orders(p_customer_id bigint, p_refs jsonb, p_method text default 'saldo')
 returns jsonb
@@ -485,6 +474,49 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 -- lookups, history, expiry
 -- ---------------------------------------------------------------------------------------------
+
+create function public.cancel_order(p_customer_id bigint, p_ref text) returns jsonb
+language plpgsql
+set search_path = pg_catalog, public
+as $$
+declare
+  v_order   public.orders;
+  v_outcome text;
+begin
+  select * into v_order from public.orders where ref = p_ref and customer_id = p_customer_id for update;
+  if not found then
+    raise exception 'order % not found', p_ref using errcode = 'BJ003';
+  end if;
+  if v_order.status in ('quoted', 'confirmed') then
+    update public.orders set status = 'cancelled', updated_at = now(), finished_at = now()
+     where id = v_order.id returning * into v_order;
+    v_outcome := 'cancelled';
+  elsif v_order.status = 'cancelled' then
+    v_outcome := 'already_cancelled';
+  else
+    v_outcome := 'too_late';
+  end if;
+  return private.order_json(v_order) || jsonb_build_object('outcome', v_outcome);
+end
+$$;
+
+comment on function public.cancel_order is
+  'Cancel an order that has not been paid: quoted | confirmed → cancelled. outcome: cancelled | '
+  'already_cancelled | too_late.';
+
+create function public.recent_orders(p_customer_id bigint, p_ref text default null, p_limit integer default 3)
+returns jsonb
+language sql stable
+set search_path = pg_catalog, public
+as $$
+  select coalesce(jsonb_agg(private.order_json(o) order by o.created_at desc), '[]'::jsonb)
+    from (select * from public.orders
+           where customer_id = p_customer_id and (p_ref is null or ref = upper(p_ref))
+           order by created_at desc
+           limit least(greatest(p_limit, 1), 20)) o
+$$;
+
+comment on function public.recent_orders is 'A customer''s latest orders (or the one with p_ref), newest first.';
 
 create function public.find_order(p_ref text default null, p_atlantic_id text default null) returns jsonb
 language sql stable
