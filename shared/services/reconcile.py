@@ -30,37 +30,29 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None)
 
     step("quotes_expired", shop.orders.expire_quotes)
 
-    def payments() -> int:
+    def each(items: list[Any], work: Callable[[Any], bool], what: str) -> int:
+        """Run ``work`` on every claimed item, isolating failures; count the items it settled."""
         n = 0
-        # the lease is the polling interval: a payment is asked about again after check_after_seconds
-        for payment in shop.orders.claim_payments(min_age=s.check_after_seconds, lease=s.check_after_seconds):
+        for item in items:
             try:
-                if refresh_payment(shop, payment).status != "pending":
-                    n += 1
+                n += bool(work(item))
             except Exception:
-                log.exception("payment %s: refresh failed", payment.ref)
+                log.exception("%s %s failed", what, item.ref)
         return n
+
+    def payments() -> int:
+        # the lease is the polling interval: a payment is asked about again after check_after_seconds
+        claimed = shop.orders.claim_payments(min_age=s.check_after_seconds, lease=s.check_after_seconds)
+        return each(claimed, lambda p: refresh_payment(shop, p).status != "pending", "refreshing payment")
 
     def submissions() -> int:
-        n = 0
-        for order in shop.orders.claim_orders("submit", min_age=s.resubmit_after_seconds,
-                                              lease=s.resubmit_after_seconds):
-            try:
-                fulfil(shop, order.ref, resubmit=order.status == "processing")
-                n += 1
-            except Exception:
-                log.exception("order %s: submission failed", order.ref)
-        return n
+        claimed = shop.orders.claim_orders("submit", min_age=s.resubmit_after_seconds, lease=s.resubmit_after_seconds)
+        return each(claimed, lambda o: fulfil(shop, o.ref, resubmit=o.status == "processing") is not None,
+                    "submitting order")
 
     def checks() -> int:
-        n = 0
-        for order in shop.orders.claim_orders("check", min_age=s.check_after_seconds, lease=s.check_after_seconds):
-            try:
-                if check_order(shop, order).status != "processing":
-                    n += 1
-            except Exception:
-                log.exception("order %s: status check failed", order.ref)
-        return n
+        claimed = shop.orders.claim_orders("check", min_age=s.check_after_seconds, lease=s.check_after_seconds)
+        return each(claimed, lambda o: check_order(shop, o).status != "processing", "checking order")
 
     def notices() -> int:
         claimed = shop.orders.claim_orders("pending_notice", min_age=s.pending_notice_seconds)
