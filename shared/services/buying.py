@@ -84,6 +84,8 @@ def _show_quotes(turn: Turn, made: list[Order], item: dict[str, Any]) -> None:
 def confirm(turn: Turn, *, method: str | None = None) -> None:
     """The customer's own "ya" (or the quote's code, or the button): confirm, then pay."""
     quotes, awaiting = turn.state.quotes, turn.state.awaiting
+    if not quotes and awaiting and awaiting.get("payment") and method != "saldo" and resend_checkout(turn):
+        return
     refs = [q["ref"] for q in quotes] or list((awaiting or {}).get("refs") or [])
     if not refs:
         turn.act("nothing_to_confirm")
@@ -116,6 +118,23 @@ def confirm(turn: Turn, *, method: str | None = None) -> None:
         turn.say(replies.confirmed({"ref": ready[0].ref, "name": ready[0].name, "price": result.total}))
     else:
         qris(turn, ready, result.total)
+
+
+def resend_checkout(turn: Turn) -> bool:
+    """"ya" again while a QRIS waits: show the same one (never a second checkout for one order)."""
+    shop = turn.deps.shop
+    payment = shop.orders.find_payment(ref=turn.state.awaiting["payment"]) if shop else None
+    if payment is None or payment.status != "pending":
+        return False
+    message = checkout_message(payment, purpose="pesanan " + ", ".join(payment.orders) if payment.orders
+                               else f"isi saldo {replies.rupiah(payment.amount - payment.fee)}")
+    turn.act("checkout", payment={"ref": payment.ref, "amount": payment.amount, "fee": payment.fee,
+                                  "method": payment.method, "resent": True})
+    if message["kind"] == "image":
+        turn.out.append(_image(message))
+    else:
+        turn.say(message["text"])
+    return True
 
 
 def qris(turn: Turn, orders: list[Order], total: int) -> None:

@@ -99,6 +99,8 @@ class Pipeline:
     def _fulfil(self, refs: list[str]) -> None:
         """Submit the orders this turn paid for, after the customer has read "diproses"."""
         shop = self.deps.shop
+        if shop is None:  # no provider wired here: the reconciler submits paid orders
+            return
         for ref in refs:
             try:
                 fulfil(shop, ref)

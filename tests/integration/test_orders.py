@@ -574,3 +574,12 @@ def test_the_reconciler_function_answers_with_its_report(world: World) -> None:
     response = client.post("/")
     assert response.status_code == 200 and response.get_json()["ok"] is True
     assert "payments_settled" in response.get_json()
+
+
+def test_saying_ya_again_shows_the_same_qris(world: World) -> None:
+    wa = world.customer()
+    quote_ref(world.say(wa, "pulsa xl 10rb ke 087812345678"))
+    first = world.say(wa, "ya").facts["payment"]["ref"]
+    again = world.say(wa, "ya")
+    assert again.facts["action"] == "checkout" and again.facts["payment"]["ref"] == first
+    assert world.db.execute("select count(*) from payments").fetchone()[0] == 1
