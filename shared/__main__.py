@@ -128,7 +128,7 @@ def _demo(args: argparse.Namespace) -> int:
         model = app.settings.model_backend()
         banner = (f"Bot Jual WA demo: {'Gemini' if model.kind == 'gemini' else 'mesin aturan (tanpa model)'}, "
                   f"data {app.settings.db_backend().kind}, provider {app.settings.provider_backend().kind}. "
-                  "Perintah demo: /bayar (bayar QRIS terakhir di sandbox), /saldo <jumlah>.")
+                  "Perintah demo: /bayar (bayar QRIS terakhir di sandbox).")
         print(banner + (" Ketik pesan; Ctrl-D untuk keluar." if interactive else ""),
               file=sys.stdout if interactive else sys.stderr)
         if interactive:
