@@ -217,13 +217,22 @@ begin
     'state', v_conv.state,
     'lease', jsonb_build_object('token', v_token, 'until', v_until),
     'messages', v_messages,
-    'history', v_history);
+    'history', v_history,
+    -- what the seller's limits need: inbound messages in the last minute, model tokens today (WIB)
+    'usage', jsonb_build_object(
+      'messages_last_minute',
+        (select count(*) from public.messages
+          where conversation_id = v_conv.id and direction = 'in' and created_at > now() - interval '1 minute'),
+      'tokens_today',
+        (select coalesce(sum(tokens), 0) from public.messages
+          where conversation_id = v_conv.id and direction = 'out'
+            and created_at >= (date_trunc('day', now() at time zone 'Asia/Jakarta') at time zone 'Asia/Jakarta'))));
 end
 $$;
 
 comment on function public.begin_turn is
   'Drop a duplicate wamid, upsert the customer, append the message, take the conversation lease '
-  '(or queue the message), and return state + history + the messages to answer. One round trip.';
+  '(or queue the message), and return state + history + the messages to answer + usage. One round trip.';
 
 create function public.end_turn(
   p_conversation_id  bigint,
