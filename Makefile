@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest -c tests/pytest.ini
 
-.PHONY: demo test test-unit eval migrate bench clean
+.PHONY: demo test test-unit soak eval migrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(VENV)/.req-dev
 
 test-unit: $(VENV)/.req-dev
 	$(PYTEST) -m unit tests
+
+# The reliability suite at full size (bursts, money storm, forgery, faults, fuzzing; not in CI).
+soak: $(VENV)/.req-dev
+	SOAK=1 $(PYTEST) tests/reliability
 
 # Apply supabase/migrations over DATABASE_URL (or the embedded Postgres).
 migrate: $(VENV)/.req-local

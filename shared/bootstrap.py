@@ -135,7 +135,14 @@ class App:
         self.sandbox: Any = None
         self._store: Store | None = None
         self._catalog: Catalog | None = None
+        self._pipeline: Any = None
+        self._pipeline_messenger: Any = None
         self._lock = threading.Lock()
+        from shared.services.turns import AckBuffer
+
+        # send results of this instance, waiting for its next store call (a turn, a reconciler
+        # pass) and flushed by close(): shared by every pipeline and reconcile of the instance
+        self.acks = AckBuffer()
 
     @property
     def rpc(self) -> Rpc:
@@ -181,7 +188,8 @@ class App:
             pending_notice_seconds=s.pending_notice_seconds, escalate_after_seconds=s.escalate_after_seconds,
             resubmit_after_seconds=s.resubmit_after_seconds, check_after_seconds=s.check_after_seconds,
             low_balance_threshold=s.low_balance_threshold, catalog_sync_minutes=s.catalog_sync_minutes,
-            admin_wa_ids=s.admin_wa_ids, deposit_min=s.deposit_min_amount, deposit_max=s.deposit_max_amount)
+            admin_wa_ids=s.admin_wa_ids, deposit_min=s.deposit_min_amount, deposit_max=s.deposit_max_amount,
+            recheck_finished_hours=s.recheck_finished_hours)
         orders = self.orders
         return Shop(orders, self.provider, Notifier(orders, self.store, messenger), money)
 
@@ -198,12 +206,23 @@ class App:
         return self.sandbox.engine.settings.username if self.sandbox is not None else ""
 
     def reconcile(self, messenger: Any = None) -> dict[str, int]:
-        """One reconciler pass (catalog re-sync included when due)."""
+        """One reconciler pass (catalog re-sync included when due). It first records this
+        instance's buffered send results, so the outbox sweep never resends a message that went
+        out; with a messenger, it also answers conversations whose turn died (stale turns)."""
         from shared.services.catalog import sync_catalog
         from shared.services.reconcile import reconcile_once
 
+        acks = self.acks.take()
+        if acks:
+            try:
+                self.store.ack_outbox(acks)
+            except Exception:
+                self.acks.put_back(acks)
+                raise
         shop = self.shop(messenger)
-        return reconcile_once(shop, sync_catalog=lambda: sync_catalog(self.provider, self.catalog))
+        pipeline = self.pipeline(messenger) if messenger is not None else None
+        return reconcile_once(shop, sync_catalog=lambda: sync_catalog(self.provider, self.catalog),
+                              store=self.store, pipeline=pipeline)
 
     @property
     def metrics(self) -> Any:
@@ -227,7 +246,8 @@ class App:
                                            timeout=self.settings.gemini_timeout_seconds)
         links = build_chain(self.settings.gemini_api_keys, self.settings.gemini_model,
                             self.settings.gemini_fallback_model)
-        chain = ModelChain(model, links, self.kv, metrics=self.metrics)
+        chain = ModelChain(model, links, self.kv, metrics=self.metrics,
+                           call_seconds=self.settings.gemini_timeout_seconds)
         return Agent(chain, shop_name=self.settings.shop_name, history=self.settings.model_history_messages)
 
     def conversation(self, messenger: Any = None) -> Any:
@@ -241,9 +261,17 @@ class App:
                     shop=self.shop(messenger), metrics=self.metrics)
 
     def pipeline(self, messenger: Any) -> Any:
+        """The turn pipeline sending through ``messenger`` (built once per messenger)."""
         from shared.services.turns import Pipeline
 
-        return Pipeline(self.store, self.conversation(messenger), messenger)
+        with self._lock:
+            if self._pipeline is not None and self._pipeline_messenger is messenger:
+                return self._pipeline
+        pipeline = Pipeline(self.store, self.conversation(messenger), messenger, acks=self.acks,
+                            lease_seconds=self.settings.turn_lease_seconds)
+        with self._lock:
+            self._pipeline, self._pipeline_messenger = pipeline, messenger
+        return pipeline
 
     @property
     def provider(self) -> Provider:
@@ -259,7 +287,17 @@ class App:
                 self._kv = build_kv(self.settings)
             return self._kv
 
+    def flush(self) -> None:
+        """Record buffered send results now (a message that went out is never sent again)."""
+        acks = self.acks.take()
+        if acks and self._rpc is not None:
+            try:
+                self.store.ack_outbox(acks)
+            except Exception:  # shutting down: the outbox sweep resends what stays pending
+                log.exception("could not record %d send result(s)", len(acks))
+
     def close(self) -> None:
+        self.flush()
         for adapter in (self._rpc, self._kv, self._provider, self.sandbox):
             if adapter is not None:
                 adapter.close()
@@ -274,17 +312,26 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> App:
     from shared import logs
 
     settings = settings or Settings()
-    logs.configure(settings.log_level, settings.log_format)
+    logs.configure(settings.log_level, settings.log_format, settings.secret_values())
     return App(settings, **overrides)
 
 
 def app() -> App:
-    """This instance's :class:`App`, created on the first call."""
+    """This instance's :class:`App`, created on the first call. Its buffered send results are
+    recorded when the process exits (functions-framework's gunicorn exits workers cleanly on SIGTERM)."""
     global _app
     with _app_lock:
         if _app is None:
             _app = bootstrap()
+            import atexit
+
+            atexit.register(_flush_at_exit)
         return _app
+
+
+def _flush_at_exit() -> None:
+    if _app is not None:
+        _app.flush()
 
 
 def use(instance: App | None) -> None:

@@ -49,6 +49,7 @@ class Backend:
 
 
 _GEMINI_KEY = re.compile(r"^[A-Za-z0-9_\-]{10,200}$")
+TURN_LEASE_MARGIN_SECONDS = 10  # store calls and clock slack on top of a turn's longest wait
 _PROJECT = re.compile(r"^[a-z][a-z0-9\-]{1,61}$")
 _MODEL = re.compile(r"^[a-z0-9][a-z0-9.\-]{2,80}$")
 
@@ -95,14 +96,15 @@ class Settings(BaseSettings):
     # --- orders and money ----------------------------------------------------------------------
     qris_fee_payer: Literal["customer", "seller"] = "customer"
     qris_ttl_seconds: int = Field(900, ge=120, le=86400)
-    deposit_min_amount: int = Field(10_000, ge=1_000)
-    deposit_max_amount: int = Field(5_000_000, ge=10_000)
+    deposit_min_amount: int = Field(10_000, ge=1_000, le=10_000_000)
+    deposit_max_amount: int = Field(5_000_000, ge=10_000, le=50_000_000)
     pending_notice_seconds: int = Field(120, ge=10, le=86400)
     escalate_after_seconds: int = Field(1800, ge=60, le=604800)
     resubmit_after_seconds: int = Field(60, ge=5, le=3600)
     check_after_seconds: int = Field(20, ge=1, le=3600)
-    low_balance_threshold: int = Field(200_000, ge=0)
+    low_balance_threshold: int = Field(200_000, ge=0, le=1_000_000_000)
     catalog_sync_minutes: int = Field(60, ge=1, le=10080)
+    recheck_finished_hours: int = Field(24, ge=0, le=720)
 
     # --- Supabase / Postgres -------------------------------------------------------------------
     db_transport: Literal["auto", "postgres", "supabase"] = "auto"
@@ -136,7 +138,7 @@ class Settings(BaseSettings):
     atlantic_read_retries: int = Field(2, ge=0, le=5)
 
     # --- Atlantic sandbox (runs in-process when ATLANTIC_API_KEY is empty) ----------------------
-    sandbox_balance: int = Field(5_000_000, ge=0)
+    sandbox_balance: int = Field(5_000_000, ge=0, le=1_000_000_000_000)
     sandbox_trx_delay_seconds: float = Field(3.0, ge=0, le=3600)
     sandbox_pay_after_seconds: float | None = Field(None, ge=0, le=3600)
     sandbox_callback_url: str | None = None
@@ -298,6 +300,18 @@ class Settings(BaseSettings):
         if self.deposit_min_amount > self.deposit_max_amount:
             found.append(({"deposit_min_amount", "deposit_max_amount"},
                           "DEPOSIT_MIN_AMOUNT: must not be larger than DEPOSIT_MAX_AMOUNT"))
+        if self.escalate_after_seconds <= self.pending_notice_seconds:
+            found.append(({"escalate_after_seconds", "pending_notice_seconds"},
+                          "ESCALATE_AFTER_SECONDS: must be longer than PENDING_NOTICE_SECONDS (the customer hears "
+                          "\"masih diproses\" before the admins are called)"))
+        step = self.longest_turn_step()
+        if self.turn_lease_seconds < step + TURN_LEASE_MARGIN_SECONDS:
+            need = int(step + TURN_LEASE_MARGIN_SECONDS + 0.999)
+            found.append(({"turn_lease_seconds", "atlantic_timeout_seconds", "atlantic_read_retries",
+                           "gemini_timeout_seconds"},
+                          f"TURN_LEASE_SECONDS: must be at least {need}: the longest single wait of a turn "
+                          "(ATLANTIC_TIMEOUT_SECONDS x (1 + ATLANTIC_READ_RETRIES) plus backoff, or "
+                          f"GEMINI_TIMEOUT_SECONDS) plus {TURN_LEASE_MARGIN_SECONDS} s; raise it or lower those"))
         if self.db_pool_min_size > self.db_pool_max_size:
             found.append(({"db_pool_min_size", "db_pool_max_size"},
                           "DB_POOL_MIN_SIZE: must not be larger than DB_POOL_MAX_SIZE"))
@@ -319,7 +333,44 @@ class Settings(BaseSettings):
             if self.whatsapp_app_secret is None:
                 found.append(({"app_env", "whatsapp_app_secret"},
                               "WHATSAPP_APP_SECRET: is required in production (webhook signatures)"))
+            if not self.admin_wa_ids:
+                found.append(({"app_env", "admin_wa_ids"},
+                              "ADMIN_WA_IDS: is required in production (escalations and alerts must reach someone)"))
+            for name, carries in (("atlantic_base_url", "the API key"), ("supabase_url", "the service-role key"),
+                                  ("upstash_redis_rest_url", "the token"), ("gemini_base_url", "the API keys")):
+                url = getattr(self, name)
+                if url and not url.lower().startswith("https://"):
+                    found.append(({"app_env", name}, f"{name.upper()}: must be https:// in production "
+                                                     f"(every request carries {carries})"))
         return found
+
+    def secret_values(self) -> list[str]:
+        """Every secret value set (keys, tokens, URL passwords), for the logs to mask."""
+        from urllib.parse import urlsplit
+
+        values: list[str] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                values.append(value.get_secret_value())
+        values += [k.key.get_secret_value() for k in self.gemini_api_keys]
+        for url in (self.database_url, self.redis_url):
+            if url is not None:
+                try:
+                    password = urlsplit(url.get_secret_value()).password
+                except ValueError:
+                    password = None
+                if password:
+                    values.append(password)
+        return values
+
+    def longest_turn_step(self) -> float:
+        """The longest single wait of a turn: one Atlantic call (a read with its retries) or one
+        model call. A turn keeps its lease across steps, so the lease must outlast the longest."""
+        from shared.domain.provider import worst_case_seconds
+
+        atlantic = worst_case_seconds(self.atlantic_timeout_seconds, self.atlantic_read_retries, read=True)
+        return max(atlantic, self.gemini_timeout_seconds)
 
     # ------------------------------------------------------------------------------------------
     # backend choice (design §4)

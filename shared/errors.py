@@ -13,7 +13,8 @@ services and functions only ever see these classes::
     │   ├── IdempotencyConflict      BJ005  a caller key was reused for a different operation
     │   ├── RefundExceedsDebit       BJ006  a refund would return more than the order took
     │   ├── CatalogShrank            BJ007  a price list too short to trust would empty the shop
-    │   └── ProductNotAvailable      BJ008  the product is empty or no longer sold
+    │   ├── ProductNotAvailable      BJ008  the product is empty or no longer sold
+    │   └── AmountOutOfRange                a checkout outside its payment method's limits (fee included)
     └── ExternalFailure          something outside our code failed; often worth a retry
         ├── StoreUnavailable         Postgres / PostgREST unreachable, timed out or overloaded
         ├── StoreError               the database answered with an unexpected error (a bug)
@@ -117,6 +118,12 @@ class ProductNotAvailable(DomainRefusal):
     sqlstate = "BJ008"
 
 
+class AmountOutOfRange(DomainRefusal):
+    """The amount is outside what this payment method takes (its min/max apply to the amount paid,
+    fee included). ``detail``: ``{"method", "amount", "min", "max"}``, plus ``"net_min"`` /
+    ``"net_max"`` for a deposit (the saldo that can be topped up this way)."""
+
+
 class ExternalFailure(BotError):
     """Something outside our code failed. ``retryable`` says whether trying again may help."""
 
@@ -156,8 +163,13 @@ REFUSALS: dict[str, type[DomainRefusal]] = {
 }
 
 # SQLSTATE classes that mean "the database is not there right now" rather than "your call is wrong":
-# connection exceptions, insufficient resources, operator intervention (shutdown, cancel, timeout).
-_UNAVAILABLE_CLASSES = ("08", "53", "57")
+# connection exceptions, insufficient resources, operator intervention (shutdown, cancel, timeout),
+# and transaction rollback (a deadlock or serialization failure the transport's retries did not cure).
+_UNAVAILABLE_CLASSES = ("08", "53", "57", "40")
+
+# A deadlock or serialization failure rolled the whole call back: running it again is safe (every
+# call is one transaction) and the transports do so a few times before giving up.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def from_sqlstate(sqlstate: str | None, message: str, detail: Any = None) -> BotError:

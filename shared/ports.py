@@ -14,7 +14,7 @@ from shared.domain.ledger import Posting, PostingKind, RecordedEvent
 from shared.domain.llm import ModelReply, ModelRequest
 from shared.domain.orders import Confirmation, Order, Payment
 from shared.domain.search import SearchQuery
-from shared.domain.turns import InboundMessage, OutboundMessage, OutboxAck, OutboxItem, TurnEnd, TurnStart
+from shared.domain.turns import InboundMessage, Lease, OutboundMessage, OutboxAck, OutboxItem, TurnEnd, TurnStart
 
 
 class Rpc(Protocol):
@@ -52,6 +52,14 @@ class Store(Protocol):
 
     def ack_outbox(self, acks: Sequence[OutboxAck]) -> int: ...
 
+    def extend_lease(self, conversation_id: int, lease_token: str) -> Lease:
+        """Keep a running turn's lease (raises :class:`shared.errors.LeaseLost` once taken over)."""
+        ...
+
+    def claim_stale_turns(self, *, older_than: int = 60, limit: int = 20) -> list[TurnStart]:
+        """Lease conversations whose messages waited ``older_than`` seconds with no turn running."""
+        ...
+
     def post_ledger(
         self,
         customer_id: int,
@@ -68,7 +76,7 @@ class Store(Protocol):
         self, source: str, key: str, payload: Mapping[str, Any]
     ) -> RecordedEvent: ...
 
-    def mark_event_applied(self, event_id: int, *, error: str | None = None) -> None: ...
+    def mark_event_applied(self, event_id: int, *, error: str | None = None, retry: bool = True) -> None: ...
 
 
 class Catalog(Protocol):
@@ -125,7 +133,11 @@ class Orders(Protocol):
 
     def expire_quotes(self) -> int: ...
 
-    def claim_orders(self, kind: str, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Order]: ...
+    def claim_orders(self, kind: str, *, limit: int = 50, lease: int = 60, min_age: int = 30,
+                     window: int = 86400) -> list[Order]: ...
+
+    def claim_events(self, *, limit: int = 50, lease: int = 60, min_age: int = 30,
+                     window: int = 86400) -> list[dict[str, Any]]: ...
 
     def claim_payments(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Payment]: ...
 
@@ -189,6 +201,10 @@ class Provider(Protocol):
     Calls that create something are sent once; on :class:`shared.errors.ProviderUnavailable` the
     outcome is unknown and must be settled by a status call or a callback, never assumed.
     """
+
+    def worst_case_seconds(self, *, read: bool) -> float:
+        """The longest one call may take (a turn keeps its lease at least that long)."""
+        ...
 
     def profile(self) -> pv.Profile: ...
 

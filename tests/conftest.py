@@ -25,6 +25,8 @@ from shared.config import PROJECT_ROOT
 
 log = logging.getLogger("tests")
 
+pytest_plugins = ["tests.world"]  # the whole-shop fixtures: world, any_world
+
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 EMBEDDED_DIR = PROJECT_ROOT / ".data" / "test"
@@ -38,7 +40,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = Path(str(item.fspath)).parts
         if "unit" in parts:
             item.add_marker(pytest.mark.unit)
-        elif "integration" in parts or "functions" in parts:
+        elif "integration" in parts or "functions" in parts or "reliability" in parts:
             item.add_marker(pytest.mark.integration)
 
 

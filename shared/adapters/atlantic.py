@@ -33,6 +33,7 @@ from shared.domain.provider import (
     Transaction,
     Transfer,
     to_flag,
+    worst_case_seconds,
 )
 from shared.errors import (
     DuplicateReference,
@@ -94,6 +95,7 @@ class AtlanticClient:
         import httpx
 
         self._api_key = api_key
+        self._timeout = timeout
         self._read_retries = read_retries
         self._backoff = backoff
         self._list_timeout = httpx.Timeout(max(timeout, list_timeout), connect=min(timeout, 5.0))
@@ -103,6 +105,10 @@ class AtlanticClient:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             transport=transport,
         )
+
+    def worst_case_seconds(self, *, read: bool) -> float:
+        """The longest one call may take (timeouts, retries and backoff included)."""
+        return worst_case_seconds(self._timeout, self._read_retries, self._backoff, read=read)
 
     # -- transport ----------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ class SqlOrders:
     def confirm(self, customer_id: int, refs: Sequence[str], *, method: str = "saldo") -> Confirmation:
         out = self.rpc.call("confirm_orders", {"p_customer_id": customer_id, "p_refs": list(refs), "p_method": method})
         return Confirmation(out["outcome"], tuple(Order.from_json(o) for o in out["orders"]), int(out["total"]),
-                            int(out["saldo"]))
+                            int(out["saldo"]), out.get("payment"))
 
     def cancel(self, customer_id: int, ref: str) -> Order:
         return Order.from_json(self.rpc.call("cancel_order", {"p_customer_id": customer_id, "p_ref": ref}))
@@ -96,10 +96,16 @@ class SqlOrders:
     def expire_quotes(self) -> int:
         return int(self.rpc.call("expire_quotes", {})["expired"])
 
-    def claim_orders(self, kind: str, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Order]:
+    def claim_orders(self, kind: str, *, limit: int = 50, lease: int = 60, min_age: int = 30,
+                     window: int = 86400) -> list[Order]:
         rows = self.rpc.call("reconcile_claim", {"p_kind": kind, "p_limit": limit, "p_lease_seconds": lease,
-                                                 "p_min_age": min_age})
+                                                 "p_min_age": min_age, "p_window": window})
         return [Order.from_json(r) for r in rows]
+
+    def claim_events(self, *, limit: int = 50, lease: int = 60, min_age: int = 30,
+                     window: int = 86400) -> list[dict[str, Any]]:
+        return list(self.rpc.call("reconcile_claim", {"p_kind": "events", "p_limit": limit, "p_lease_seconds": lease,
+                                                      "p_min_age": min_age, "p_window": window}))
 
     def claim_payments(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Payment]:
         rows = self.rpc.call("reconcile_claim", {"p_kind": "payments", "p_limit": limit, "p_lease_seconds": lease,

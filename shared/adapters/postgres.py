@@ -2,7 +2,9 @@
 
 Prepared statements are off (``prepare_threshold=None``) so the same code works through the
 Supabase transaction pooler, where a server connection may change between statements. Every
-call is one statement in autocommit mode, i.e. one round trip.
+call is one statement in autocommit mode, i.e. one round trip, and one transaction: a deadlock or
+serialization failure rolled all of it back, so it is run again (a few times, with a short jittered
+pause) before it becomes :class:`shared.errors.StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
+from shared.adapters.retry import retry_conflicts
 from shared.errors import StoreUnavailable, from_sqlstate
 
 log = logging.getLogger(__name__)
@@ -86,9 +89,13 @@ class PostgresRpc:
 
         names = tuple(params)
         values = [Jsonb(v) if isinstance(v, (dict, list)) else v for v in params.values()]
-        try:
+
+        def once() -> Any:
             with self._pool.connection() as conn:
-                row = conn.execute(self._query(fn, names), values).fetchone()
+                return conn.execute(self._query(fn, names), values).fetchone()
+
+        try:
+            row = retry_conflicts(fn, once, lambda e: getattr(e, "sqlstate", None))
         except psycopg.Error as exc:
             raise translate(exc) from exc
         return row[0] if row else None

@@ -66,6 +66,21 @@ def _acks(acks: Sequence[OutboxAck]) -> list[dict[str, Any]]:
     ]
 
 
+def _turn_start(out: Mapping[str, Any]) -> TurnStart:
+    return TurnStart(
+        status=out["status"],
+        customer=_customer(out.get("customer")),
+        conversation_id=out.get("conversation_id"),
+        version=out.get("version"),
+        state=out.get("state") or {},
+        lease=_lease(out.get("lease")),
+        messages=tuple(_message(m) for m in out.get("messages", ())),
+        history=tuple(_message(m) for m in out.get("history", ())),
+        usage=out.get("usage") or {},
+        facts=out.get("facts") or {},
+    )
+
+
 class SqlStore:
     """Implements :class:`shared.ports.Store` on top of an :class:`shared.ports.Rpc`."""
 
@@ -90,18 +105,18 @@ class SqlStore:
         }
         if acks:
             params["p_acks"] = _acks(acks)
-        out = self.rpc.call("begin_turn", params)
-        return TurnStart(
-            status=out["status"],
-            customer=_customer(out.get("customer")),
-            conversation_id=out.get("conversation_id"),
-            version=out.get("version"),
-            state=out.get("state") or {},
-            lease=_lease(out.get("lease")),
-            messages=tuple(_message(m) for m in out.get("messages", ())),
-            history=tuple(_message(m) for m in out.get("history", ())),
-            usage=out.get("usage") or {},
-        )
+        return _turn_start(self.rpc.call("begin_turn", params))
+
+    def extend_lease(self, conversation_id: int, lease_token: str) -> Lease:
+        out = self.rpc.call("extend_lease", {"p_conversation_id": conversation_id, "p_lease_token": str(lease_token),
+                                             "p_lease_seconds": self.lease_seconds})
+        return _lease(out)  # type: ignore[return-value]
+
+    def claim_stale_turns(self, *, older_than: int = 60, limit: int = 20) -> list[TurnStart]:
+        rows = self.rpc.call("claim_stale_turns", {"p_limit": limit, "p_older_than": older_than,
+                                                   "p_lease_seconds": self.lease_seconds,
+                                                   "p_history_limit": self.history_limit})
+        return [_turn_start(r) for r in rows or ()]
 
     def end_turn(
         self,
@@ -193,5 +208,5 @@ class SqlStore:
             payload=out.get("payload") or {},
         )
 
-    def mark_event_applied(self, event_id: int, *, error: str | None = None) -> None:
-        self.rpc.call("mark_event_applied", {"p_event_id": event_id, "p_error": error})
+    def mark_event_applied(self, event_id: int, *, error: str | None = None, retry: bool = True) -> None:
+        self.rpc.call("mark_event_applied", {"p_event_id": event_id, "p_error": error, "p_retry": retry})

@@ -2,13 +2,15 @@
 
 Uses supabase-py's ``postgrest`` client directly (it imports in about half the time of the
 ``supabase`` package) with an httpx client that has an explicit timeout: the library default is
-120 s, far past a webhook's budget. RPC calls are POSTs, which postgrest-py never retries.
+120 s, far past a webhook's budget. RPC calls are POSTs, which postgrest-py never retries; a
+deadlock or serialization failure (PostgREST rolled the call back) is retried here, as over psycopg.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from shared.adapters.retry import retry_conflicts
 from shared.errors import BotError, StoreError, StoreUnavailable, from_sqlstate
 
 
@@ -21,7 +23,15 @@ def _translate(exc: Any) -> BotError:
         if code.startswith("5") or code == "429":
             return StoreUnavailable(f"Supabase answered HTTP {code}")
         return StoreError(f"Supabase answered HTTP {code}: {exc.message}")
+    if code in _POSTGREST_UNAVAILABLE:  # PostgREST could not reach Postgres (connection, pool, schema cache)
+        return StoreUnavailable(f"PostgREST: {exc.message} ({code})")
     return from_sqlstate(code, exc.message or "", exc.details)
+
+
+# PostgREST's own codes for "the database is not there right now" (docs.postgrest.org, Errors):
+# PGRST000 cannot connect, PGRST001 internal connection error, PGRST002 schema cache not loaded,
+# PGRST003 timed out waiting for a pool connection.
+_POSTGREST_UNAVAILABLE = frozenset({"PGRST000", "PGRST001", "PGRST002", "PGRST003"})
 
 
 class SupabaseRpc:
@@ -46,7 +56,8 @@ class SupabaseRpc:
         from postgrest.exceptions import APIError
 
         try:
-            response = self._client.rpc(fn, dict(params)).execute()
+            response = retry_conflicts(fn, lambda: self._client.rpc(fn, dict(params)).execute(),
+                                       lambda e: getattr(e, "code", None))
         except APIError as exc:
             raise _translate(exc) from exc
         except httpx.HTTPError as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Mapping
 
-PostingKind = Literal["credit", "debit", "refund"]
+PostingKind = Literal["credit", "debit", "refund", "fee_refund"]
 POSTING_KINDS: frozenset[str] = frozenset(PostingKind.__args__)  # type: ignore[attr-defined]
 
 

@@ -5,7 +5,7 @@ fallback when no model is available, and the brain of the demo without a key. Pr
 from :mod:`shared.domain.search`; targets from :mod:`shared.domain.targets`.
 
 Intents: greeting, search, price_check, buy, confirm, cancel, check_status, balance, deposit,
-bill_check, complaint, help, other. Slots (absent ones omitted): category, provider, nominal,
+bill_check, complaint, help, thanks, other. Slots (absent ones omitted): category, provider, nominal,
 max_price, target, quota_gb, validity_days, units, quantity, method, ref — plus ``choice`` (a
 list item picked by number) and ``sort`` (``price_asc``/``price_desc``) for follow-ups.
 """
@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.domain import targets, vocab
+from shared.domain.orders import normalize_ref
 from shared.domain.search import SearchQuery, parse_query
 
 INTENTS = ("greeting", "search", "price_check", "buy", "confirm", "cancel", "check_status", "balance",
-           "deposit", "bill_check", "complaint", "help", "other")
+           "deposit", "bill_check", "complaint", "help", "thanks", "other")
 
 _FILLER_WORDS = "kak|ka|kk|min|mas|mba|mbak|gan|sis|bro|bang|dong|deh|ya|yah|aja|aj|sih|nih|bos|boss|om"
 _FILLER = rf"(?:{_FILLER_WORDS}|\s)*"
@@ -54,6 +55,8 @@ HELP = _words("help", "bantuan", "menu", "cara beli", "cara order", "cara pesan"
 GREETING = _words("halo+", "hal+o", "hai+", "hi+", "hello", "helo", "pagi", "siang", "sore", "malam", "malem",
                   "assalamualaikum", "assalamu'alaikum", "asalamualaikum", "salam", "permisi",
                   "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "hey", "woi")
+THANKS = re.compile(rf"^{_FILLER}(?:(?:ok[e]?|oke+|sip+|siap)\s+)?(?:makasih+|makasi+|mksh|makasih banyak|terima ?kasih+|trims|"
+                    rf"thanks?|thank you|thx|tq|ty|suwun|matur nuwun|nuhun)\b(?:{_FILLER}|banyak|ya+|yaa+|[\s.!🙏😊👍])*$")
 CALL_ONLY = re.compile(rf"^(?:(?:p|admin|{_FILLER_WORDS})\b\s*)+[.!?]*$")  # "kak", "p", "min?"
 PRICE = _words("harga", "hrg", "berapa", "brp", "berapaan", "price", "harganya", "pricelist", "price list")
 BUY = _words("beli", "order", "pesan", "ambil", "isi", "isiin", "topup", "top up", "top_up", "belikan", "beliin",
@@ -65,7 +68,8 @@ CHOICE = re.compile(
     rf"^{_FILLER}(?:yang|yg|no|nomor|nomer|pilih|ambil|mau)?\s*(?:yang|yg)?\s*(?:no\.?|nomor|nomer|nmr)?\s*#?"
     rf"(\d{{1,2}})(?:\s*(?:aja|ya|kak|deh|dong|min|saja|kk|ka))*\s*[.!]*$")
 GAME_ID_ONLY = re.compile(r"^\s*(?:id\s*)?(\d{5,12})\s*(?:\(|\||/|\s)\s*(\d{3,5})\s*\)?\s*$")
-REF = re.compile(r"\b([A-Za-z]{2,5}\d{6,}(?:-[A-Za-z0-9]{1,10})?)\b")
+# our references (BJ7KQ2M9XH), typed back in any case, maybe split in two ("bj7kq2-m9xh")
+REF = re.compile(r"\b((?:bj|py)[\s-]?[0-9a-z]{4}[\s-]?[0-9a-z]{4})\b", re.IGNORECASE)
 QUANTITY = re.compile(r"\b(\d{1,2})\s*(?:x|kali|pcs|buah|biji)\b")
 METHODS = {"qris": "QRIS", "va": "VA", "bca": "BCA", "bri": "BRI", "mandiri": "MANDIRI", "bni": "BNI",
            "dana": "DANA", "ovo": "OVO", "gopay": "GOPAY", "shopeepay": "SHOPEEPAY", "linkaja": "LINKAJA",
@@ -105,7 +109,7 @@ def understand(text: str) -> Understanding:
 
     ref = REF.search(raw)
     if ref and not re.fullmatch(r"\d+", ref.group(1)):
-        slots["ref"] = ref.group(1).upper()
+        slots["ref"] = normalize_ref(ref.group(1))
         lowered = lowered.replace(ref.group(1).lower(), " ")
         raw = raw.replace(ref.group(1), " ")
 
@@ -118,6 +122,8 @@ def understand(text: str) -> Understanding:
         return Understanding("buy", {"choice": int(choice.group(1))})
     if CONFIRM.match(lowered):
         return Understanding("confirm", {})
+    if THANKS.match(lowered):
+        return Understanding("thanks", {})
 
     # products first, then the target with what they tell us, then products again without it
     first = parse_query(lowered)

@@ -15,6 +15,17 @@ from typing import Any
 ORDER_STATES = ("quoted", "confirmed", "paid", "processing", "success", "failed", "refunded", "expired",
                 "cancelled")
 FINAL_ORDER_STATES = frozenset({"success", "refunded", "expired", "cancelled"})
+PAID_STATES = frozenset({"paid", "processing", "success", "failed", "refunded"})
+
+# Our references: BJ (orders) or PY (payments) and 8 characters of Crockford's base 32.
+_CROCKFORD_READS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+REF_PATTERN = r"(?:BJ|PY)[0-9A-HJKMNP-TV-Z]{8}"
+
+
+def normalize_ref(raw: str) -> str:
+    """A reference as a customer may type it back (``bj-7kq2 m9xh``, an O for a 0) → ``BJ7KQ2M9XH``."""
+    text = "".join(ch for ch in raw.upper() if ch.isalnum())
+    return text[:2] + text[2:].translate(_CROCKFORD_READS)
 
 
 def _ts(value: Any) -> datetime | None:
@@ -49,6 +60,16 @@ class Order:
     failure_reason: str | None = None
     outcome: str | None = None  # of the call that returned it: paid, refunded, submit, already, ...
     recent_duplicate: dict[str, Any] | None = None
+    fee_paid: int = 0  # the QRIS fee the customer paid for this order (refunded with it on failure)
+    flipped_to: str | None = None  # Atlantic's final status when it contradicts ours (a reversal)
+    provider_status: str | None = None
+    payment_ref: str | None = None  # the checkout paying for it, and how that stands
+    payment_status: str | None = None
+
+    @property
+    def paid_for(self) -> bool:
+        """The customer's money is in: paid, being processed, delivered, or refunded after a failure."""
+        return self.status in PAID_STATES
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> Order:
@@ -60,7 +81,11 @@ class Order:
                    bill=row.get("bill"), atlantic_id=row.get("atlantic_id"),
                    payment_method=row.get("payment_method"), customer_id=row.get("customer_id"),
                    submit_attempts=int(row.get("submit_attempts") or 0), failure_reason=row.get("failure_reason"),
-                   outcome=row.get("outcome"), recent_duplicate=row.get("recent_duplicate"))
+                   outcome=row.get("outcome"), recent_duplicate=row.get("recent_duplicate"),
+                   fee_paid=int(row.get("fee_paid") or 0), flipped_to=row.get("flipped_to"),
+                   provider_status=row.get("provider_status"),
+                   payment_ref=(row.get("payment") or {}).get("ref"),
+                   payment_status=(row.get("payment") or {}).get("status"))
 
     def as_state(self) -> dict[str, Any]:
         """The compact form kept in the conversation state."""
@@ -74,13 +99,21 @@ class Order:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """What ``confirm_orders`` did: ``paid`` (from saldo), ``insufficient_saldo``, ``awaiting_qris``
-    or ``nothing_to_pay``."""
+    """What ``confirm_orders`` did:
+
+    - ``paid``: paid from saldo in the same transaction;
+    - ``insufficient_saldo``: confirmed, the saldo does not cover ``total``;
+    - ``awaiting_qris``: confirmed, a checkout for ``total`` is to be made;
+    - ``awaiting_payment``: a checkout (``payment``) already waits for these orders: show it again;
+    - ``already_paid``: paid before (being processed, delivered or refunded): nothing is charged;
+    - ``expired``: the quotes expired or were cancelled: nothing left to pay.
+    """
 
     outcome: str
     orders: tuple[Order, ...]
     total: int
     saldo: int
+    payment: str | None = None
 
 
 @dataclass(frozen=True)

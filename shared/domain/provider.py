@@ -11,6 +11,8 @@ case); :func:`is_final` follows the reference: ``success``, ``failed``, ``cancel
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -83,6 +85,14 @@ def alias(*names: str) -> Any:
 
 def is_final(status: str) -> bool:
     return status in FINAL_STATUSES
+
+
+def worst_case_seconds(timeout: float, read_retries: int, backoff: float = 0.5, *, read: bool) -> float:
+    """How long one client call may take at worst: a read is tried ``1 + read_retries`` times with
+    a doubling backoff between tries; a create is sent once. (A turn keeps its lease that long.)"""
+    if not read:
+        return timeout
+    return timeout * (1 + read_retries) + backoff * (2 ** read_retries - 1)
 
 
 class Record(BaseModel):
@@ -254,13 +264,48 @@ class Transfer(Tracked):
     created_at: Time = None
 
 
-class Callback(Record):
-    """An Atlantic callback body: ``{"event", "status", "data"}``. Never act on it alone."""
+_EVENT = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
+_IDENT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_STATUS = re.compile(r"^[A-Za-z_ ]{1,32}$")
+
+
+@dataclass(frozen=True)
+class Callback:
+    """An Atlantic callback body, ``{"event", "status", "data": {"id", "reff_id", "status", ...}}``,
+    reduced to what says *which* object to look at. Its claims are never acted on: the object is
+    re-queried at Atlantic and that answer applied."""
 
     event: str
-    status: Text = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    id: str | None
+    reff_id: str | None
+    status: str  # what the body claims (data.status, else the top-level status), lower case
 
-    @property
-    def data_status(self) -> str:
-        return to_status(self.data.get("status") or self.status)
+    @classmethod
+    def parse(cls, body: Any) -> Callback:
+        """Strictly: a short lower-case event, an object ``data`` naming an id and/or a ref of
+        letters, digits, ``_`` and ``-``. Raises ``ValueError`` for anything else (the webhook
+        answers 400). The claimed status is only a hint; an odd one reads as ``unknown``."""
+        if not isinstance(body, dict):
+            raise ValueError("a callback is a JSON object")
+        event, data = body.get("event"), body.get("data")
+        if not isinstance(event, str) or not _EVENT.match(event):
+            raise ValueError("event must be a short lower-case name")
+        if not isinstance(data, dict):
+            raise ValueError("data must be an object")
+
+        def ident(name: str) -> str | None:
+            value = data.get(name)
+            if value is None or value == "":
+                return None
+            if isinstance(value, bool) or not isinstance(value, (str, int)) or not _IDENT.match(str(value)):
+                raise ValueError(f"data.{name} must be letters, digits, '_' or '-'")
+            return str(value)
+
+        def status(value: Any) -> str | None:  # only a hint of what to expect: never fatal
+            return value.strip().lower() if isinstance(value, str) and _STATUS.match(value) else None
+
+        atlantic_id, reff_id = ident("id"), ident("reff_id")
+        if atlantic_id is None and reff_id is None:
+            raise ValueError("no data.id or data.reff_id")
+        claimed = status(data.get("status")) or status(body.get("status")) or "unknown"
+        return cls(event, atlantic_id, reff_id, claimed)

@@ -140,6 +140,78 @@ def quote_expired(order: Mapping[str, Any]) -> str:
             "Harga bisa berubah, sebut lagi produknya ya biar aku cekkan yang terbaru.")
 
 
+def already_paid(orders: list[Mapping[str, Any]]) -> str:
+    """A confirmation (or "pakai saldo") for orders that are paid: how each stands, nothing charged."""
+    if not orders:
+        return nothing_to_confirm()
+    lines = []
+    for o in orders:
+        status = o.get("status")
+        if status == "success":
+            sn = f" {'Token' if o.get('category') == 'pln' else 'SN'}: *{format_sn(o['sn'], o.get('category'))}*" \
+                if o.get("sn") else ""
+            lines.append(f"Pesanan *{o['ref']}* sudah berhasil ✅{sn}")
+        elif status == "refunded":
+            lines.append(f"Pesanan *{o['ref']}* gagal dan dananya sudah dikembalikan ke saldo kakak 🙏")
+        else:
+            lines.append(f"Pesanan *{o['ref']}* sudah dibayar ✅ dan lagi diproses ⏳")
+    tail = "Nanti aku kabari begitu selesai ya kak." if any(o.get("status") not in ("success", "refunded")
+                                                            for o in orders) else "Ada lagi yang bisa dibantu kak? 😊"
+    return "\n".join(lines + [tail])
+
+
+def thanks(orders: list[Mapping[str, Any]]) -> str:
+    busy = [o for o in orders if o.get("status") in ("paid", "processing")]
+    if busy:
+        return f"Sama-sama kak 🙏 Pesanan *{busy[-1]['ref']}* lagi diproses, nanti aku kabari ya."
+    return "Sama-sama kak 😊 Kalau butuh pulsa, paket data atau token lagi, chat aja ya."
+
+
+def payment_waiting(ref: str | None) -> str:
+    return (f"Pembayaran *{ref}* belum masuk kak 🙏 Kalau sudah bayar, tunggu sebentar ya, "
+            "nanti otomatis aku kabari.")
+
+
+def payment_closed(ref: str, status: str) -> str:
+    if status == "paid":
+        return f"Pembayaran *{ref}* sudah diterima kak ✅"
+    return f"Pembayaran *{ref}* sudah ditutup (kedaluwarsa/dibatalkan) kak. Kalau masih mau, pesan lagi ya 😊"
+
+
+def qris_out_of_range(limits: Mapping[str, Any], saldo: int) -> str:
+    amount, top, low = int(limits.get("amount") or 0), limits.get("max"), limits.get("min")
+    if top and amount > int(top):
+        return (f"Total bayarnya {rupiah(amount)} kak, lewat batas QRIS {rupiah(int(top))} sekali bayar 🙏\n"
+                "Pecah jadi beberapa pesanan, atau isi saldo dulu lalu bayar pakai saldo ya.")
+    return (f"Total bayarnya {rupiah(amount)} kak, di bawah minimal QRIS {rupiah(int(low or 0))} 🙏\n"
+            + (f"Bayar pakai saldo aja ya (saldo kakak {rupiah(saldo)})." if saldo >= amount
+               else "Isi saldo dulu (contoh: _depo 20rb_), nanti bayar pakai saldo ya."))
+
+
+METHOD_NAMES = {"QRIS": "QRIS", "DANA": "DANA", "OVO": "OVO", "SHOPEEPAY": "ShopeePay", "LINKAJA": "LinkAja",
+                "BCA": "VA BCA", "BRI": "VA BRI"}
+
+
+def deposit_out_of_range(method: str, amount: int, low: int, high: int) -> str:
+    how = METHOD_NAMES.get(method, method)
+    if amount > high:
+        return (f"Isi saldo lewat {how} maksimal *{rupiah(high)}* sekali isi kak (batasnya sudah termasuk biaya) 🙏\n"
+                f"Mau isi {rupiah(high)} aja, atau dibagi jadi beberapa kali?")
+    return f"Isi saldo lewat {how} minimal *{rupiah(low)}* kak 😊 Mau isi berapa?"
+
+
+def deposit_ask_phone(method: str, amount: int) -> str:
+    how = METHOD_NAMES.get(method, method)
+    return (f"Siap kak, isi saldo {rupiah(amount)} lewat {how}. Nomor HP yang terdaftar di {how}-nya berapa? "
+            "Kalau nomor ini, balas *nomor ini* aja.")
+
+
+def deposit_refused(method: str) -> str:
+    how = METHOD_NAMES.get(method, method)
+    return (f"Maaf kak, isi saldo lewat {how} lagi nggak bisa dipakai 🙏 "
+            "Coba pakai QRIS aja ya (contoh: _depo 50rb_).")
+
+
 def nothing_to_confirm() -> str:
     return "Belum ada pesanan yang perlu dikonfirmasi kak 😊 Mau beli apa?"
 
@@ -236,8 +308,9 @@ def pay_hint(total: int, saldo: int) -> str:
 
 
 def duplicate_warning(recent: Mapping[str, Any]) -> str:
-    return (f"⚠️ Kakak baru beli yang sama {int(recent['minutes'])} menit lalu ({recent['ref']}). "
-            "Yakin beli lagi?")
+    minutes = int(recent["minutes"])
+    when = f"{minutes} menit lalu" if minutes >= 1 else "barusan"
+    return f"⚠️ Kakak baru beli yang sama {when} ({recent['ref']}). Yakin beli lagi?"
 
 
 def quote_batch(orders: list[Mapping[str, Any]], ttl_minutes: int, saldo: int) -> str:
@@ -328,8 +401,11 @@ def receipt(order: Mapping[str, Any]) -> str:
 
 def failed_refunded(order: Mapping[str, Any]) -> str:
     reason = f" ({order['failure_reason']})" if order.get("failure_reason") else ""
+    fee = int(order.get("fee_paid") or 0)
+    back = (f"Dana *{rupiah(order['price'])}* + biaya QRIS *{rupiah(fee)}* (total *{rupiah(int(order['price']) + fee)}*)"
+            if fee else f"Dana *{rupiah(order['price'])}*")
     return (f"❌ Maaf kak, *{order['name']}* ke {str(order['target']).replace('|', ' / ')} gagal diproses{reason}.\n"
-            f"Dana *{rupiah(order['price'])}* sudah dikembalikan ke saldo kakak. "
+            f"{back} sudah dikembalikan ke saldo kakak. "
             "Mau coba lagi atau pilih produk lain?")
 
 

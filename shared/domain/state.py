@@ -14,6 +14,7 @@ from typing import Any
 from shared.domain.search import SearchQuery
 
 MAX_LIST = 10
+PAID = frozenset({"paid", "processing", "success", "failed", "refunded"})
 
 
 def query_to_json(q: SearchQuery) -> dict[str, Any]:
@@ -56,6 +57,8 @@ class ConversationState:
     targets: dict[str, str] = field(default_factory=dict)  # kind → last target used
     throttled_at: float | None = None
     last: str | None = None                  # the last action, for follow-ups and reports
+    settled: list[str] = field(default_factory=list)  # orders paid since (outside the turn, or before a crash)
+    deposit_for: dict[str, Any] | None = None  # a deposit waiting for its e-wallet number {"amount", "method"}
 
     @property
     def quote(self) -> dict[str, Any] | None:
@@ -72,7 +75,44 @@ class ConversationState:
         state.items = list(state.items or [])[:MAX_LIST]
         state.quotes = list(state.quotes or [])
         state.targets = dict(state.targets or {})
+        state.settled = list(state.settled or [])
         return state
+
+    def sync(self, facts: dict[str, Any] | None) -> None:
+        """Align what the state waits for with the orders and payments as they are now (``facts``
+        from ``begin_turn``): a payment settled by a callback or the reconciler, or a confirmation
+        whose turn crashed after paying, is seen here, so the customer is never told that a paid
+        order expired nor asked to pay it again."""
+        if not facts:
+            return
+        live: dict[str, dict[str, Any]] = facts.get("orders") or {}
+        paid = [ref for ref, row in live.items() if row.get("status") in PAID]
+
+        quotes, confirmed = [], []
+        for q in self.quotes:
+            status = (live.get(q.get("ref")) or {}).get("status")
+            if status in ("quoted", "expired"):
+                quotes.append(q)  # an expired one stays: "ya" then says it expired
+            elif status == "confirmed":
+                confirmed.append(q)
+        self.quotes = quotes
+        if confirmed and not self.awaiting:
+            self.awaiting = {"refs": [q["ref"] for q in confirmed], "total": sum(int(q["price"]) for q in confirmed),
+                             "payment": (live[confirmed[0]["ref"]] or {}).get("payment")}
+        if self.awaiting:
+            refs = [r for r in self.awaiting.get("refs") or [] if (live.get(r) or {}).get("status") == "confirmed"]
+            payment = facts.get("payment") or {}
+            if self.awaiting.get("refs"):
+                if refs:
+                    self.awaiting = {**self.awaiting, "refs": refs}
+                else:
+                    self.awaiting = None
+            elif self.awaiting.get("payment") and payment.get("status") not in (None, "pending"):
+                self.awaiting = None  # a deposit that settled or closed outside the turn
+        for ref in paid:
+            if ref not in self.settled:
+                self.settled.append(ref)
+        self.settled = self.settled[-5:]
 
     def dump(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, [], {})}
@@ -82,3 +122,4 @@ class ConversationState:
         self.query = query_to_json(query)
         self.pick = None
         self.want = None
+        self.deposit_for = None  # the customer moved on to shopping

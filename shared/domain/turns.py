@@ -133,6 +133,9 @@ class TurnStart:
     messages: tuple[StoredMessage, ...] = ()
     history: tuple[StoredMessage, ...] = ()
     usage: Mapping[str, Any] = field(default_factory=dict)  # messages_last_minute, tokens_today
+    # what the state points at, as the orders table has it now: {"orders": {ref: {"status",
+    # "payment", "payment_status", ...}}, "payment": {"ref", "status", "kind"} | None}
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ class Agent:
         """Answer ``turn`` with the model; ``False`` hands it to the rule engine."""
         request = self.request(turn)
         try:
-            reply, link = self.chain.call(request)
+            reply, link = self.chain.call(request, budget=turn.budget)
         except AllModelsDown as exc:
             log.warning("no model available, the rule engine answers: %s", exc)
             turn.facts["models_down"] = True

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from shared.domain import replies, targets
 from shared.domain.orders import Order
 from shared.domain.search import SearchQuery
-from shared.errors import InvalidTarget, NotFound, ProductNotAvailable, ProviderError
+from shared.errors import AmountOutOfRange, InvalidTarget, NotFound, ProductNotAvailable, ProviderError
 from shared.services.money import checkout_message, refresh_payment, start_checkout
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ def quote(turn: Turn, item: dict[str, Any], raw_targets: list[str], *, replace_r
 def _show_quotes(turn: Turn, made: list[Order], item: dict[str, Any]) -> None:
     turn.state.pick = None
     turn.state.awaiting = None
+    turn.state.settled = []
+    turn.state.deposit_for = None
     turn.state.quotes = [o.as_state() | {"recent_duplicate": o.recent_duplicate} for o in made]
     turn.state.targets[targets.kind_of_target(item["category"], item.get("provider"))] = made[-1].target
     first = made[0]
@@ -82,29 +84,51 @@ def _show_quotes(turn: Turn, made: list[Order], item: dict[str, Any]) -> None:
 
 
 def confirm(turn: Turn, *, method: str | None = None) -> None:
-    """The customer's own "ya" (or the quote's code, or the button): confirm, then pay."""
+    """The customer's own "ya" (or the quote's code, or the button): confirm, then pay.
+
+    Safe to say twice: orders already paid are reported as paid (and being processed), never as
+    expired and never charged again; a QRIS already waiting is shown again, never a second one."""
     quotes, awaiting = turn.state.quotes, turn.state.awaiting
     if not quotes and awaiting and awaiting.get("payment") and method != "saldo" and resend_checkout(turn):
         return
-    refs = [q["ref"] for q in quotes] or list((awaiting or {}).get("refs") or [])
+    refs = list(dict.fromkeys([q["ref"] for q in quotes] or list((awaiting or {}).get("refs") or [])))
     if not refs:
+        if turn.state.settled:
+            already_paid(turn)
+            return
         turn.act("nothing_to_confirm")
         turn.say(replies.nothing_to_confirm())
         return
     total = sum(q["price"] for q in quotes) or int((awaiting or {}).get("total") or 0)
     method = method or ("saldo" if turn.customer.saldo >= total else "qris")
-    if method == "qris" and turn.deps.shop is None:
+    if method == "qris" and turn.shop is None:
         method = "saldo"  # no provider to make a QRIS with: confirm and wait for saldo
     result = turn.deps.orders.confirm(turn.customer.id, refs, method=method)
     turn.state.quotes = []
     ready = [o for o in result.orders if o.status in ("confirmed", "paid")]
     facts = _summary(result.orders[0])
     if result.outcome == "paid":
+        waiting = (awaiting or {}).get("payment")
         turn.state.awaiting = None
+        turn.state.settled = [o.ref for o in result.orders if o.paid_for]
         turn.fulfil += [o.ref for o in result.orders if o.status == "paid"]
         turn.act("paid", products=[o.code for o in result.orders], order=facts | {"status": "paid"})
         turn.say(replies.paid_from_saldo([{"ref": o.ref} for o in ready], result.saldo))
-    elif result.outcome == "nothing_to_pay":
+        if waiting and turn.shop is not None:
+            _cancel_checkout(turn, waiting)  # paid from saldo instead: the QRIS is no longer needed
+    elif result.outcome == "already_paid":
+        turn.state.awaiting = None
+        turn.state.settled = [o.ref for o in result.orders if o.paid_for]
+        turn.fulfil += [o.ref for o in result.orders if o.status == "paid"]  # a turn that died before submitting
+        turn.act("already_paid", products=[o.code for o in result.orders], order=facts)
+        turn.say(replies.already_paid([turn._order_json(o) for o in result.orders if o.paid_for]))
+    elif result.outcome == "awaiting_payment":
+        turn.state.awaiting = {"refs": [o.ref for o in ready], "total": sum(o.price for o in ready),
+                               "payment": result.payment}
+        if not resend_checkout(turn):
+            turn.act("payment_pending", order=facts)
+            turn.say(replies.payment_waiting(result.payment))
+    elif result.outcome == "expired":
         turn.state.awaiting = None
         turn.act("quote_expired", products=[o.code for o in result.orders], order=facts)
         turn.say(replies.quote_expired({"ref": result.orders[0].ref}))
@@ -112,7 +136,7 @@ def confirm(turn: Turn, *, method: str | None = None) -> None:
         turn.state.awaiting = {"refs": [o.ref for o in ready], "total": result.total, "payment": None}
         turn.act("insufficient_saldo", products=[o.code for o in ready], order=facts, saldo=result.saldo)
         turn.say(replies.insufficient_saldo(result.total, result.saldo))
-    elif turn.deps.shop is None:
+    elif turn.shop is None:
         turn.state.awaiting = {"refs": [o.ref for o in ready], "total": result.total, "payment": None}
         turn.act("confirmed", products=[o.code for o in ready], order=facts)
         turn.say(replies.confirmed({"ref": ready[0].ref, "name": ready[0].name, "price": result.total}))
@@ -120,9 +144,17 @@ def confirm(turn: Turn, *, method: str | None = None) -> None:
         qris(turn, ready, result.total)
 
 
+def already_paid(turn: Turn) -> None:
+    """A confirmation word, or "pakai saldo", for orders that were paid meanwhile."""
+    orders = turn._settled_orders()
+    turn.fulfil += [o["ref"] for o in orders if o.get("status") == "paid"]  # a turn that died before submitting
+    turn.act("already_paid", orders=[o["ref"] for o in orders])
+    turn.say(replies.already_paid(orders) if orders else replies.nothing_to_confirm())
+
+
 def resend_checkout(turn: Turn) -> bool:
     """"ya" again while a QRIS waits: show the same one (never a second checkout for one order)."""
-    shop = turn.deps.shop
+    shop = turn.shop
     payment = shop.orders.find_payment(ref=turn.state.awaiting["payment"]) if shop else None
     if payment is None or payment.status != "pending":
         return False
@@ -138,10 +170,14 @@ def resend_checkout(turn: Turn) -> bool:
 
 
 def qris(turn: Turn, orders: list[Order], total: int) -> None:
-    shop = turn.deps.shop
+    shop = turn.shop
     turn.state.awaiting = {"refs": [o.ref for o in orders], "total": total, "payment": None}
     try:
         payment = start_checkout(shop, turn.customer.id, kind="order", orders=orders)
+    except AmountOutOfRange as exc:
+        turn.act("qris_out_of_range", products=[o.code for o in orders], order=_summary(orders[0]))
+        turn.say(replies.qris_out_of_range(exc.detail, turn.customer.saldo))
+        return
     except ProviderError as exc:
         log.warning("QRIS for %s failed: %s", [o.ref for o in orders], exc)
         turn.act("provider_busy", products=[o.code for o in orders], order=_summary(orders[0]))
@@ -165,9 +201,13 @@ def _image(message: dict[str, Any]) -> Any:
 
 def choose_method(turn: Turn, text: str) -> bool:
     """"qris" / "pakai saldo" while a quote or a confirmed order waits for payment."""
-    if not (turn.state.quotes or turn.state.awaiting):
-        return False
     lowered = text.lower()
+    if not (turn.state.quotes or turn.state.awaiting):
+        if turn.state.settled and (SALDO_WORDS.search(lowered) or QRIS_WORDS.search(lowered)
+                                   or PAID_WORDS.search(lowered)):
+            already_paid(turn)  # "pakai saldo" after it was paid: nothing more to pay
+            return True
+        return False
     if QRIS_WORDS.search(lowered):
         if turn.state.awaiting and turn.state.awaiting.get("payment"):
             return check_payment(turn)
@@ -183,20 +223,25 @@ def choose_method(turn: Turn, text: str) -> bool:
 
 def check_payment(turn: Turn) -> bool:
     """"sudah bayar": ask Atlantic now instead of waiting for the callback."""
-    shop, awaiting = turn.deps.shop, turn.state.awaiting or {}
+    shop, awaiting = turn.shop, turn.state.awaiting or {}
     if shop is None or not awaiting.get("payment"):
         return False
     payment = shop.orders.find_payment(ref=awaiting["payment"])
     if payment is None:
         return False
+    was = payment.status
     settled = refresh_payment(shop, payment)  # tells the customer and fulfils if it went through
     if settled.status == "pending":
         turn.act("payment_pending", payment={"ref": settled.ref, "status": settled.status})
-        turn.say(f"Pembayaran *{settled.ref}* belum masuk kak 🙏 Kalau sudah bayar, tunggu sebentar ya, "
-                 "nanti otomatis aku kabari.")
-    else:
-        turn.state.awaiting = None
-        turn.act("payment_" + settled.status, payment={"ref": settled.ref, "status": settled.status})
+        turn.say(replies.payment_waiting(settled.ref))
+        return True
+    turn.state.awaiting = None
+    turn.act("payment_" + settled.status, payment={"ref": settled.ref, "status": settled.status})
+    if was != "pending" or settled.outcome == "already":  # settled before this turn: say how it stands
+        turn.state.settled = list(settled.orders) or turn.state.settled
+        orders = turn.deps.orders.recent(turn.customer.id, limit=5)
+        mine = [turn._order_json(o) for o in orders if o.ref in settled.orders and o.paid_for]
+        turn.say(replies.already_paid(mine) if mine else replies.payment_closed(settled.ref, settled.status))
     return True
 
 
@@ -204,6 +249,7 @@ def cancel(turn: Turn) -> None:
     refs = [q["ref"] for q in turn.state.quotes] or list((turn.state.awaiting or {}).get("refs") or [])
     turn.state.pick = None
     turn.state.want = None
+    turn.state.deposit_for = None
     if not refs:
         turn.act("cancelled")
         turn.say(replies.cancelled(None))
@@ -211,7 +257,7 @@ def cancel(turn: Turn) -> None:
     results = [turn.deps.orders.cancel(turn.customer.id, ref) for ref in refs]
     payment = (turn.state.awaiting or {}).get("payment")
     turn.state.quotes, turn.state.awaiting = [], None
-    if payment and turn.deps.shop is not None:
+    if payment and turn.shop is not None:
         _cancel_checkout(turn, payment)
     late = [o for o in results if o.outcome == "too_late"]
     if late:
@@ -223,7 +269,7 @@ def cancel(turn: Turn) -> None:
 
 
 def _cancel_checkout(turn: Turn, payment_ref: str) -> None:
-    shop = turn.deps.shop
+    shop = turn.shop
     payment = shop.orders.find_payment(ref=payment_ref)
     if payment is None or payment.status != "pending" or not payment.atlantic_id:
         return
@@ -234,9 +280,13 @@ def _cancel_checkout(turn: Turn, payment_ref: str) -> None:
         log.info("cancelling checkout %s: %s", payment_ref, exc)
 
 
-def deposit(turn: Turn, amount: int | None, method: str | None) -> None:
-    shop = turn.deps.shop
-    settings = shop.settings if shop else None
+DEPOSIT_METHODS = ("QRIS", "DANA", "OVO", "SHOPEEPAY", "LINKAJA", "BCA", "BRI")
+
+
+def deposit(turn: Turn, amount: int | None, method: str | None, *, phone: str | None = None) -> None:
+    """Top up saldo: QRIS by default, an e-wallet link or a VA when asked. The method's limits (fee
+    included) are checked before anything is created; OVO charges a phone number, asked for."""
+    shop = turn.shop
     if shop is None:
         turn.act("deposit_info")
         turn.say(replies.deposit_info())
@@ -245,18 +295,39 @@ def deposit(turn: Turn, amount: int | None, method: str | None) -> None:
         turn.act("deposit_ask_amount")
         turn.say(replies.deposit_amount_needed())
         return
-    if not settings.deposit_min <= amount <= settings.deposit_max:
-        turn.act("deposit_out_of_range")
-        turn.say(f"Isi saldo bisa dari {replies.rupiah(settings.deposit_min)} sampai "
-                 f"{replies.rupiah(settings.deposit_max)} kak 😊")
-        return
-    code = method if method in ("QRIS", "DANA", "OVO", "SHOPEEPAY", "LINKAJA", "BCA", "BRI") else "QRIS"
+    code = method if method in DEPOSIT_METHODS else "QRIS"
     try:
-        payment = start_checkout(shop, turn.customer.id, kind="deposit", method=code, amount=amount)
+        low, high = shop.deposit_range(code)
+    except ProviderError as exc:
+        log.warning("deposit method %s: %s", code, exc)
+        turn.act("provider_busy")
+        turn.say(replies.provider_busy())
+        return
+    if not low <= amount <= high:
+        turn.state.deposit_for = None
+        turn.act("deposit_out_of_range", method=code)
+        turn.say(replies.deposit_out_of_range(code, amount, low, high))
+        return
+    if code == "OVO":
+        phone = targets.self_phone(turn.customer.wa_id) if phone == targets.SELF else phone
+        phone = targets.normalize_phone(phone) if phone else None
+        if phone is None:
+            turn.state.deposit_for = {"amount": amount, "method": code}
+            turn.act("deposit_ask_phone", method=code)
+            turn.say(replies.deposit_ask_phone(code, amount))
+            return
+    turn.state.deposit_for = None
+    try:
+        payment = start_checkout(shop, turn.customer.id, kind="deposit", method=code, amount=amount,
+                                 phone=phone if code == "OVO" else None)
+    except AmountOutOfRange as exc:
+        turn.act("deposit_out_of_range", method=code)
+        turn.say(replies.deposit_out_of_range(code, amount, exc.detail.get("net_min", low), exc.detail.get("net_max", high)))
+        return
     except ProviderError as exc:
         log.warning("deposit checkout failed: %s", exc)
         turn.act("provider_busy")
-        turn.say(replies.provider_busy())
+        turn.say(replies.deposit_refused(code) if not exc.retryable else replies.provider_busy())
         return
     turn.state.awaiting = {"refs": [], "total": amount, "payment": payment.ref, "deposit": True}
     message = checkout_message(payment, purpose=f"isi saldo {replies.rupiah(amount)}")
@@ -270,7 +341,7 @@ def deposit(turn: Turn, amount: int | None, method: str | None) -> None:
 
 def bill(turn: Turn, provider: str | None, target: str | None) -> None:
     """cek tagihan → inquiry at Atlantic → a bill quote (name, periods, bill, admin, total)."""
-    shop = turn.deps.shop
+    shop = turn.shop
     if shop is None:
         turn.act("bill_info")
         turn.say(replies.bill_info())

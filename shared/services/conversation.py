@@ -28,6 +28,7 @@ from shared.domain.orders import Order
 from shared.domain.search import SearchQuery, parse_query
 from shared.domain.state import ConversationState, item_from_hit, query_from_json, query_to_json
 from shared.domain.turns import Customer, OutboundMessage, StoredMessage
+from shared.errors import LeaseLost
 from shared.ports import Catalog, Orders
 from shared.services import buying
 
@@ -76,6 +77,8 @@ class TurnInput:
     history: tuple[StoredMessage, ...]
     messages: tuple[StoredMessage, ...]
     usage: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)  # what the state points at, now (begin_turn)
+    lease: Any = None  # shared.services.lease.TurnLease, when the turn runs under a lease
 
     @property
     def text(self) -> str:
@@ -102,7 +105,11 @@ class Turn:
         self.input = turn
         self.deps = deps
         self.state = ConversationState.load(turn.state)
+        self.state.sync(turn.facts)
+        self.live: dict[str, Any] = dict((turn.facts or {}).get("orders") or {})
         self.customer = turn.customer
+        # payments, fulfilment and bills; provider calls keep this turn's lease
+        self.shop: Any = deps.shop.for_turn(turn.lease) if deps.shop is not None and turn.lease else deps.shop
         self.out: list[OutboundMessage] = []
         self.facts: dict[str, Any] = {"path": "rules", "model_calls": 0, "prompt_chars": 0,
                                       "customer_id": turn.customer.id}
@@ -122,9 +129,20 @@ class Turn:
     def reply(self) -> Reply:
         return Reply(self.out, self.state.dump(), self.tokens, self.facts, self.fulfil)
 
+    def budget(self) -> float | None:
+        """Seconds this turn may still wait on a model without outliving its lease."""
+        return self.input.lease.remaining() if self.input.lease is not None else None
+
     # -- the turn -----------------------------------------------------------------------------
 
     def run(self) -> Reply:
+        try:
+            return self._run()
+        except LeaseLost:  # another turn took the conversation over: stop before doing more
+            self.facts["lease_lost"] = True
+            return self.reply()
+
+    def _run(self) -> Reply:
         text = self.input.text
         if not text:
             self.act("media_unsupported")
@@ -182,6 +200,8 @@ class Turn:
                 self.pick(pick, None)  # "ya" after a price: yes, they want it; ask where to send it
             elif self.state.awaiting and self.state.awaiting.get("refs"):
                 buying.confirm(self)  # pay what was confirmed earlier
+            elif self.state.settled:
+                buying.already_paid(self)  # paid meanwhile: never "expired", never a new charge
             else:
                 self.act("nothing_to_confirm")
                 self.say(replies.nothing_to_confirm())
@@ -212,6 +232,14 @@ class Turn:
         if u.intent == "greeting":
             self.act("greet")
             self.say(replies.greeting(self.customer.name, self.deps.limits.shop_name))
+            return True
+        if u.intent == "thanks":
+            self.act("thanks")
+            self.say(replies.thanks(self._settled_orders()))
+            return True
+        if self.state.deposit_for and u.slots.get("target") and u.intent in ("buy", "other", "deposit"):
+            buying.deposit(self, self.state.deposit_for.get("amount"), self.state.deposit_for.get("method"),
+                           phone=u.slots["target"])
             return True
         if u.intent == "help":
             self.act("help")
@@ -394,6 +422,10 @@ class Turn:
         latest = self.deps.orders.recent(self.customer.id, limit=1)
         self.act("complaint", orders=[o.ref for o in latest])
         self.say(replies.complaint(self._order_json(latest[0]) if latest else None))
+
+    def _settled_orders(self) -> list[dict[str, Any]]:
+        """The orders paid since they were quoted, as ``begin_turn`` found them (newest last)."""
+        return [{"ref": ref, **self.live[ref]} for ref in self.state.settled if ref in self.live]
 
     @staticmethod
     def _order_json(order: Order) -> dict[str, Any]:

@@ -66,10 +66,11 @@ def seconds_to_pacific_midnight(now: float) -> float:
 
 class ModelChain:
     def __init__(self, model: LanguageModel, links: Sequence[Link], kv: KV, *, metrics: Any = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, call_seconds: float = 20.0) -> None:
         if not links:
             raise ValueError("a model chain needs at least one (key, model)")
         self.model = model
+        self.call_seconds = call_seconds  # the longest one link may take (GEMINI_TIMEOUT_SECONDS)
         self.links = list(links)
         self.kv = kv
         self.metrics = metrics
@@ -102,12 +103,18 @@ class ModelChain:
         now = self.clock()
         return [link for link in self.links if float(snapshot.get(link.breaker) or 0) > now]
 
-    def call(self, request: ModelRequest) -> tuple[ModelReply, Link]:
+    def call(self, request: ModelRequest, *, budget: Callable[[], float | None] | None = None) -> tuple[ModelReply, Link]:
+        """The first link that answers. ``budget`` (seconds a turn may still wait) stops the chain
+        before a link that might not answer in time: the rule engine answers instead."""
         snapshot = self._snapshot()
         failures: list[str] = []
         for link in self.links:
             if float(snapshot.get(link.breaker) or 0) > self.clock():
                 continue
+            left = budget() if budget is not None else None
+            if left is not None and left < self.call_seconds:
+                failures.append(f"no time left in the turn for {link.project}/{link.model}")
+                break
             try:
                 reply = self.model.generate(request, key=link.key, model=link.model)
             except ModelRateLimited as exc:

@@ -12,22 +12,28 @@ Exactly-once rules (design §2, issue "orders and money"):
   may end the order, otherwise we could refund *and* deliver;
 - network errors, timeouts and a drained Atlantic balance leave the order ``processing`` for the
   reconciler; one that stays unresolved is escalated to the admins, never auto-refunded;
-- money is credited from Atlantic's *re-queried* deposit status only, never from a callback body.
+- money is credited from Atlantic's *re-queried* deposit status only, never from a callback body;
+  a status answer is applied only when it names the object we asked about (our ref);
+- a final state Atlantic later contradicts (a reversal) moves no money: it is recorded on the order
+  and the admins are told once;
+- an order that is not delivered gives back all the customer paid for it: the price, and the QRIS
+  fee they paid on top (a ledger row of its own).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Sequence
 
 from shared.domain import replies
-from shared.domain.orders import Order, Payment, gross_for_net, plan_checkout
-from shared.domain.provider import BillPayment, Transaction
+from shared.domain.orders import Order, Payment, gross_for_net, plan_checkout, provider_fee
+from shared.domain.provider import BillPayment, Deposit, Transaction
 from shared.domain.turns import OutboxAck, OutboxItem
 from shared.errors import (
+    AmountOutOfRange,
     DuplicateReference,
     ProviderBalanceInsufficient,
     ProviderError,
@@ -51,6 +57,7 @@ class MoneySettings:
     admin_wa_ids: tuple[str, ...] = ()
     deposit_min: int = 10_000
     deposit_max: int = 5_000_000
+    recheck_finished_hours: int = 24
 
 
 class Notifier:
@@ -114,24 +121,58 @@ class Shop:
         self._methods[code] = (self.clock() + 600, found)
         return found
 
+    def for_turn(self, lease: Any) -> Shop:
+        """This shop as one turn uses it: provider calls keep the turn's lease (``services.lease``)."""
+        from shared.services.lease import LeasedProvider
+
+        return replace(self, provider=LeasedProvider(self.provider, lease))  # type: ignore[arg-type]
+
+    def deposit_range(self, code: str) -> tuple[int, int]:
+        """The saldo a deposit by method ``code`` can add: the seller's limits, narrowed to what the
+        method takes once its fee is added on top."""
+        info = self.method(code)
+        low, high = self.settings.deposit_min, self.settings.deposit_max
+        if info.max:
+            top = info.max - provider_fee(info.max, info.fee, info.fee_percent)
+            while top > 0 and gross_for_net(top, info.fee, info.fee_percent)[0] > info.max:
+                top -= 1
+            high = min(high, top)
+        if info.min:
+            low = max(low, info.min)
+        return low, high
+
 
 # -- checkouts ----------------------------------------------------------------------------------
 
 def start_checkout(shop: Shop, customer_id: int, *, kind: str, method: str = "QRIS",
-                   orders: Sequence[Order] = (), amount: int | None = None) -> Payment:
-    """A QRIS / e-wallet / VA checkout at Atlantic, for confirmed ``orders`` or for ``amount`` of saldo."""
+                   orders: Sequence[Order] = (), amount: int | None = None, phone: str | None = None) -> Payment:
+    """A QRIS / e-wallet / VA checkout at Atlantic, for confirmed ``orders`` or for ``amount`` of saldo.
+
+    Raises :class:`AmountOutOfRange` before anything is created when the amount to pay (fee
+    included) is outside the method's limits (for a deposit, or outside the seller's limits).
+    ``phone`` is the e-wallet account OVO charges."""
     info = shop.method(method)
     if kind == "order":
         total = sum(o.price for o in orders)
         margin = sum(o.price - (o.cost or o.price) for o in orders)
         plan = plan_checkout(total, margin, info.fee, info.fee_percent, shop.settings.qris_fee_payer)
         gross, fee, payer = plan.amount, plan.fee, plan.fee_payer
+        if (info.max and gross > info.max) or (info.min and gross < info.min):
+            raise AmountOutOfRange(f"{info.code} takes {info.min}..{info.max}, not {gross}",
+                                   detail={"method": info.code, "amount": gross, "min": info.min, "max": info.max})
     else:
-        gross, fee = gross_for_net(int(amount or 0), info.fee, info.fee_percent)
+        net = int(amount or 0)
+        low, high = shop.deposit_range(info.code)
+        if not low <= net <= high:
+            raise AmountOutOfRange(f"a {info.code} deposit adds {low}..{high}, not {net}",
+                                   detail={"method": info.code, "amount": net, "min": info.min, "max": info.max,
+                                           "net_min": low, "net_max": high})
+        gross, fee = gross_for_net(net, info.fee, info.fee_percent)
         payer = "customer"
     payment = shop.orders.create_payment(customer_id, kind, info.code, gross, fee, payer, [o.ref for o in orders])
     try:
-        deposit = shop.provider.create_deposit(payment.ref, gross, info.code, type=info.type or "ewallet")
+        deposit = shop.provider.create_deposit(payment.ref, gross, info.code, type=info.type or "ewallet",
+                                               phone=phone)
     except ProviderError:
         shop.orders.settle_payment(payment.ref, "failed")
         raise
@@ -156,7 +197,20 @@ def refresh_payment(shop: Shop, payment: Payment) -> Payment:
     """Ask Atlantic how the payment stands and apply *that* answer; cancel an expired unpaid one."""
     if payment.status != "pending" or not payment.atlantic_id:
         return payment
-    deposit = shop.provider.deposit_status(payment.atlantic_id)
+    return apply_deposit(shop, payment, shop.provider.deposit_status(payment.atlantic_id))
+
+
+def deposit_matches(payment: Payment, deposit: Deposit) -> bool:
+    """Whether Atlantic's answer is about this payment (its id, and our ref when it names one)."""
+    return (deposit.id in (None, payment.atlantic_id)) and (deposit.reff_id in (None, payment.ref))
+
+
+def apply_deposit(shop: Shop, payment: Payment, deposit: Deposit) -> Payment:
+    """Apply Atlantic's status answer for ``payment`` (cancelling it at Atlantic once it expired
+    unpaid), then tell the customer and fulfil what it paid for."""
+    if not deposit_matches(payment, deposit):
+        log.warning("deposit status for %s names another deposit; ignored", payment.ref)
+        return payment
     status = deposit.status
     expired = payment.expires_at is not None and payment.expires_at.timestamp() <= shop.clock()
     if status == "pending" and expired:
@@ -229,12 +283,27 @@ def fulfil(shop: Shop, ref: str, *, resubmit: bool = False) -> Order:
     return order
 
 
+def transaction_matches(order: Order, trx: Transaction, atlantic_id: str) -> bool:
+    """Whether Atlantic's status answer is about this order: the id we asked for, and our ref
+    (when the answer names no ref, its product code must be ours)."""
+    if trx.id not in (None, atlantic_id):
+        return False
+    if trx.reff_id is not None:
+        return trx.reff_id == order.ref
+    return trx.code is not None and trx.code == order.code
+
+
 def check_order(shop: Shop, order: Order) -> Order:
-    """Ask Atlantic how an order with a known id stands and apply the answer."""
-    trx = shop.provider.transaction_status(order.atlantic_id or "", order.kind)
+    """Ask Atlantic how an order with a known id stands and apply the answer (a final order that
+    Atlantic now reports differently is recorded as a reversal)."""
+    atlantic_id = order.atlantic_id or ""
+    trx = shop.provider.transaction_status(atlantic_id, order.kind)
+    if not transaction_matches(order, trx, atlantic_id):
+        log.error("order %s: Atlantic's status for %s names another transaction", order.ref, atlantic_id)
+        return order
     if not trx.final:
         return order
-    return settle_order(shop, order.ref, trx.status, sn=trx.sn, reason=trx.message, atlantic_id=trx.id)
+    return settle_order(shop, order.ref, trx.status, sn=trx.sn, reason=trx.message, atlantic_id=atlantic_id)
 
 
 def settle_order(shop: Shop, ref: str, status: str, *, sn: str | None = None, reason: str | None = None,
@@ -246,9 +315,9 @@ def settle_order(shop: Shop, ref: str, status: str, *, sn: str | None = None, re
         shop.notifier.customer(order.customer_id, replies.receipt(data))
     elif order.outcome == "refunded":
         shop.notifier.customer(order.customer_id, replies.failed_refunded(data))
-    elif order.outcome == "conflict":
-        log.error("order %s is %s but Atlantic now says %s", ref, order.status, status)
-        shop.notifier.admins(shop.settings.admin_wa_ids, replies.admin_conflict(data, status))
+    elif order.outcome == "conflict":  # a reversal, recorded once: no money moves, a human decides
+        log.error("order %s is %s but Atlantic now says %s: recorded, admins alerted", ref, order.status, final)
+        shop.notifier.admins(shop.settings.admin_wa_ids, replies.admin_conflict(data, final))
     return order
 
 
@@ -267,4 +336,4 @@ def _reason(exc: ProviderError) -> str:
 def _order_data(order: Order) -> dict[str, Any]:
     return {"ref": order.ref, "name": order.name, "target": order.target, "price": order.price, "sn": order.sn,
             "category": order.category, "status": order.status, "finished_at": order.finished_at,
-            "failure_reason": order.failure_reason, "atlantic_id": order.atlantic_id}
+            "failure_reason": order.failure_reason, "atlantic_id": order.atlantic_id, "fee_paid": order.fee_paid}

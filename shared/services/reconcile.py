@@ -8,16 +8,25 @@ step is isolated: one failing does not stop the others.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from typing import Any, Callable
 
 from shared.domain import replies
+from shared.ports import Store
+from shared.services import callbacks
 from shared.services.money import Shop, check_order, fulfil, refresh_payment
 
 log = logging.getLogger(__name__)
 
+RECHECK_MIN_AGE_SECONDS = 600  # a finished order is re-checked once, no sooner than this after it finished
+STALE_TURN_SECONDS = 10        # inbound messages this old, with no turn running, are answered here
 
-def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None) -> dict[str, int]:
+
+def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None, store: Store | None = None,
+                   pipeline: Any = None) -> dict[str, int]:
+    """One pass. ``store`` enables the re-check of callbacks kept unverified; ``pipeline`` (a
+    :class:`shared.services.turns.Pipeline`) answers conversations whose turn died."""
     s = shop.settings
     done: Counter[str] = Counter()
 
@@ -53,6 +62,32 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None)
     def checks() -> int:
         claimed = shop.orders.claim_orders("check", min_age=s.check_after_seconds, lease=s.check_after_seconds)
         return each(claimed, lambda o: check_order(shop, o).status != "processing", "checking order")
+
+    def rechecks() -> int:
+        # finished orders of the last RECHECK_FINISHED_HOURS, once each: a reversal is recorded
+        # and the admins told (settle_order), never paid or refunded a second time
+        if s.recheck_finished_hours <= 0:
+            return 0
+        claimed = shop.orders.claim_orders("recheck", min_age=RECHECK_MIN_AGE_SECONDS,
+                                           window=s.recheck_finished_hours * 3600)
+        return each(claimed, lambda o: check_order(shop, o).outcome == "conflict", "re-checking order")
+
+    def unverified() -> int:
+        if store is None:
+            return 0
+        return callbacks.recheck_events(shop, store, min_age=s.check_after_seconds, window=86400)
+
+    def stale_turns() -> int:
+        if pipeline is None:
+            return 0
+        answered, started = 0, time.monotonic()
+        for start in pipeline.store.claim_stale_turns(older_than=STALE_TURN_SECONDS):
+            try:
+                pipeline.resume(start, started)
+                answered += 1
+            except Exception:
+                log.exception("answering stale conversation %s failed", start.conversation_id)
+        return answered
 
     def notices() -> int:
         claimed = shop.orders.claim_orders("pending_notice", min_age=s.pending_notice_seconds)
@@ -93,7 +128,9 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None)
         return 0
 
     for name, work in (("payments_settled", payments), ("orders_submitted", submissions),
-                       ("orders_finished", checks), ("pending_notices", notices), ("escalations", escalations),
+                       ("orders_finished", checks), ("reversals_found", rechecks),
+                       ("callbacks_verified", unverified), ("stale_turns_answered", stale_turns),
+                       ("pending_notices", notices), ("escalations", escalations),
                        ("outbox_resent", outbox), ("catalog_synced", catalog), ("low_balance_alerts", balance)):
         step(name, work)
     log.info("reconcile: %s", dict(done))

@@ -3,22 +3,29 @@
 Two database round trips per turn (plus one per tool call that reads or changes state). Messages
 that arrive while a turn runs are queued by ``begin_turn`` and handed back by ``end_turn``; the
 pipeline answers them as the next turn, read together ("kak" / "mau pulsa" / "10rb" is one
-question). Send results ride on the next call to the store (no round trip of their own); a send
-that fails stays in the outbox for the reconciler.
+question). Send results ride on the next call to the store (no round trip of their own): the
+instance's :class:`AckBuffer` is shared with its reconciler passes and flushed when the instance
+shuts down (``App.close``), so a message that was sent is never sent again by the outbox sweep; a
+send that fails stays in the outbox for the reconciler.
+
+A turn keeps its lease while it waits on slow steps (:mod:`shared.services.lease`); if the lease
+is taken over anyway, the turn's replies are queued outside it rather than lost.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 from shared.domain import replies
-from shared.domain.turns import InboundMessage, OutboundMessage, OutboxAck, StoredMessage
+from shared.domain.turns import InboundMessage, OutboundMessage, OutboxAck, StoredMessage, TurnStart
 from shared.errors import BotError, LeaseLost
 from shared.ports import Messenger, Store
 from shared.services.conversation import Deps, Reply, TurnInput, respond
+from shared.services.lease import TurnLease
 from shared.services.money import fulfil
 
 log = logging.getLogger(__name__)
@@ -44,6 +51,10 @@ class AckBuffer:
         with self._lock:
             self._acks = acks + self._acks
 
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._acks)
+
 
 @dataclass
 class Pipeline:
@@ -51,10 +62,13 @@ class Pipeline:
     deps: Deps
     messenger: Messenger
     acks: AckBuffer = field(default_factory=AckBuffer)
+    lease_seconds: float = 60.0  # TURN_LEASE_SECONDS, as the store leases conversations
+    clock: Callable[[], float] = time.monotonic
 
     def handle(self, msg: InboundMessage) -> list[Reply]:
         """Run every turn this message starts (none if it was a duplicate or got queued)."""
         acks = self.acks.take()
+        started = self.clock()
         try:
             start = self.store.begin_turn(msg, acks=acks)
         except BotError:
@@ -63,38 +77,70 @@ class Pipeline:
         if start.status != "leased":
             log.info("message %s: %s", msg.wamid, start.status)
             return []
-        conversation_id, lease = start.conversation_id, start.lease.token
+        return self._run(start, started, msg.wamid)
+
+    def resume(self, start: TurnStart, started: float) -> list[Reply]:
+        """Answer a conversation the reconciler leased (its turn crashed or never ended)."""
+        return self._run(start, started, "stale turn")
+
+    def _run(self, start: TurnStart, started: float, label: str) -> list[Reply]:
+        conversation_id, token = start.conversation_id, start.lease.token
+        lease = TurnLease(self.store, conversation_id, token, self.lease_seconds, started=started, clock=self.clock)
         state, history, messages = dict(start.state), list(start.history), start.messages
-        usage = dict(start.usage)
+        usage, facts = dict(start.usage), dict(start.facts)
         done: list[Reply] = []
         while True:
-            turn = TurnInput(start.customer, state, tuple(history), tuple(messages), usage)
-            reply = self._respond(turn, msg.wamid)
+            turn = TurnInput(start.customer, state, tuple(history), tuple(messages), usage, facts=facts, lease=lease)
+            reply = self._respond(turn, label) if messages else Reply([], state, facts={"action": "nothing"})
             outbound = reply.messages
             if outbound and reply.tokens:
                 outbound = [replace(outbound[0], tokens=reply.tokens), *outbound[1:]]
+            if reply.facts.get("lease_lost"):
+                self._rescue(start.customer.id, outbound, conversation_id)
+                self._fulfil(reply.fulfil)
+                return done + [reply]
+            ended = self.clock()
             try:
-                end = self.store.end_turn(conversation_id, lease, reply.state, outbound, acks=self.acks.take())
+                end = self.store.end_turn(conversation_id, token, reply.state, outbound, acks=self.acks.take())
             except LeaseLost:
-                log.warning("conversation %s: the lease was taken over; this turn's replies are dropped", conversation_id)
-                return done
+                self._rescue(start.customer.id, outbound, conversation_id)
+                self._fulfil(reply.fulfil)
+                return done + [reply]
             for item in end.outbox:
                 self._send(item)
             self._fulfil(reply.fulfil)
             done.append(reply)
             if not end.queued:
                 return done
+            lease.renewed(ended)
             history += list(messages) + [StoredMessage(id=o.message_id, direction="out", kind=o.kind, text=o.text)
                                          for o in end.outbox]
-            messages, state = end.queued, reply.state
+            messages, state, facts = end.queued, reply.state, {}
             usage = {**usage, "tokens_today": int(usage.get("tokens_today", 0)) + reply.tokens}
 
-    def _respond(self, turn: TurnInput, wamid: str) -> Reply:
+    def _respond(self, turn: TurnInput, label: str) -> Reply:
         try:
             return respond(turn, self.deps)
         except Exception:  # a bug must not leave the customer unanswered or the lease held
-            log.exception("turn for %s failed; answering with an apology", wamid)
+            log.exception("turn for %s failed; answering with an apology", label)
             return Reply([OutboundMessage(replies.technical_problem())], turn.state, facts={"action": "error"})
+
+    def _rescue(self, customer_id: int, outbound: list[OutboundMessage], conversation_id: int) -> None:
+        """The lease was taken over while this turn worked: its replies may tell of what it did
+        (a QRIS made, saldo paid), so they are queued outside the turn rather than dropped. The turn
+        that took over answers the same messages from the orders' real state."""
+        log.warning("conversation %s: the lease was taken over; %d reply(ies) sent outside the turn",
+                    conversation_id, len(outbound))
+        if not outbound:
+            return
+        items = [{"customer_id": customer_id, "kind": m.kind, "text": m.text, "payload": dict(m.payload)}
+                 for m in outbound]
+        try:
+            for item in self.deps.orders.enqueue(items):
+                self._send(item)
+        except BotError:
+            log.exception("conversation %s: the replies of a turn that lost its lease could not be queued",
+                          conversation_id)
 
     def _fulfil(self, refs: list[str]) -> None:
         """Submit the orders this turn paid for, after the customer has read "diproses"."""

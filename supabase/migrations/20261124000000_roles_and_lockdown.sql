@@ -1,5 +1,25 @@
 -- Roles and the lock-down helper every later migration ends with.
 --
+-- LOCK ORDER. Every SQL function that takes more than one row lock takes them in this order, so no
+-- two of them can wait on each other (a deadlock needs two transactions locking in opposite orders):
+--
+--   1. outbox rows being acknowledged, by id, then their message rows   (private.apply_outbox_acks,
+--      which runs first in begin_turn / end_turn / ack_outbox)
+--   2. customers: FOR NO KEY UPDATE, several by id                     (always the first lock after 1)
+--   3. the customer's conversation
+--   4. payments, by id
+--   5. orders, by ref
+--   6. new rows: messages, outbox, ledger, webhook_events              (inserts; their foreign keys
+--      take FOR KEY SHARE on rows of 2-5, which FOR NO KEY UPDATE does not block)
+--
+-- A function that starts from a payment, an order or a conversation first reads its customer_id
+-- without a lock (it never changes), locks the customer, then reads the row again under its lock.
+-- Sweeps that touch many customers' rows (expire_quotes, reconcile_claim, claim_outbox,
+-- claim_stale_turns) never wait: they lock with SKIP LOCKED and leave busy rows for the next pass.
+-- A function that takes a single row lock (attach_deposit, start_processing, record_submission,
+-- extend_lease, claim_job, mark_event_applied) cannot be part of a cycle. docs/database.md has the
+-- same rule; a deadlock or serialization failure that still happens is retried by the transports.
+--
 -- Supabase ships the roles anon, authenticated and service_role. A plain Postgres 15/16 does not,
 -- so they are created here when missing (service_role bypasses RLS, as on Supabase). Only
 -- service_role may touch our tables and functions; anon and authenticated get nothing, and RLS is

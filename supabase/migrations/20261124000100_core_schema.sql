@@ -186,7 +186,7 @@ alter table public.orders
 create table public.ledger (
   id             bigint generated always as identity primary key,
   customer_id    bigint not null references public.customers (id),
-  kind           text not null check (kind in ('credit', 'debit', 'refund')),
+  kind           text not null check (kind in ('credit', 'debit', 'refund', 'fee_refund')),
   amount         bigint not null,                  -- signed: debits negative
   balance_after  bigint not null check (balance_after >= 0),
   idem_key       text not null unique check (length(idem_key) between 1 and 200),
@@ -240,6 +240,7 @@ create table public.webhook_events (
   applied_at   timestamptz,
   attempts     integer not null default 0,
   last_error   text,
+  next_check_at timestamptz,                     -- the reconciler's lease on an event it re-checks
   constraint webhook_events_once unique (source, event_key)
 );
 create index webhook_events_unapplied on public.webhook_events (received_at) where applied_at is null;

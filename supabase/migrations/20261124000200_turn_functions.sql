@@ -1,13 +1,15 @@
--- The conversation turn: begin_turn / end_turn / ack_outbox.
+-- The conversation turn: begin_turn / end_turn / ack_outbox, extend_lease, claim_stale_turns.
 --
 -- One call each, so a text turn costs two round trips. Refusals (SQLSTATE, see shared/errors.py):
---   BJ002 lease_lost        end_turn by a turn whose lease was taken over
+--   BJ002 lease_lost        end_turn / extend_lease by a turn whose lease was taken over
 --   BJ003 not_found         unknown conversation
 --   BJ004 invalid_argument  malformed input
 -- A turn's lease expires (p_lease_seconds), so a crashed turn never locks a customer out: the next
--- message takes the lease over and re-claims what the crashed turn left unanswered. A message that
--- has been claimed by three turns without being answered is dropped (marked handled, payload
--- .dropped = true) so one poisonous message cannot wedge a conversation.
+-- message takes the lease over and re-claims what the crashed turn left unanswered (and the
+-- reconciler's claim_stale_turns does the same when no new message comes). A message that has been
+-- claimed by three turns without being answered is dropped (marked handled, payload .dropped = true)
+-- so one poisonous message cannot wedge a conversation. Locks follow the order at the top of the
+-- first migration: outbox acks, then the customer, then the conversation.
 
 -- Apply send results: [{"outbox_id": 1, "wamid": "wamid.X"} | {"outbox_id": 2, "error": "..."}].
 create function private.apply_outbox_acks(p_acks jsonb) returns integer
@@ -22,8 +24,15 @@ begin
     return 0;
   end if;
 
+  -- lock order 1: the acknowledged outbox rows, by id (two instances acking overlapping rows
+  -- never wait on each other in opposite orders)
+  perform 1 from public.outbox
+   where id in (select (a ->> 'outbox_id')::bigint from jsonb_array_elements(p_acks) a)
+   order by id
+   for no key update;
+
   with acks as (
-    select (a ->> 'outbox_id')::bigint as outbox_id, a ->> 'wamid' as wamid
+    select distinct on ((a ->> 'outbox_id')::bigint) (a ->> 'outbox_id')::bigint as outbox_id, a ->> 'wamid' as wamid
       from jsonb_array_elements(p_acks) a
      where a ->> 'wamid' is not null
   ), sent as (
@@ -44,7 +53,8 @@ begin
   -- A failed send stays pending with a growing backoff (30 s, 1 min, 2 min, ... capped at 1 h);
   -- after 10 attempts it is marked failed for a human to look at.
   with fails as (
-    select (a ->> 'outbox_id')::bigint as outbox_id, left(a ->> 'error', 500) as error
+    select distinct on ((a ->> 'outbox_id')::bigint) (a ->> 'outbox_id')::bigint as outbox_id,
+           left(a ->> 'error', 500) as error
       from jsonb_array_elements(p_acks) a
      where a ->> 'wamid' is null
   )
@@ -94,6 +104,90 @@ begin
 end
 $$;
 
+-- What the conversation state points at, as the orders table has it now: the state's quotes,
+-- awaiting and settled refs, and its awaiting payment. A payment that settled outside a turn (the Atlantic
+-- webhook, the reconciler) is seen by the next turn without anyone rewriting its state.
+create function private.state_facts(p_customer_id bigint, p_state jsonb) returns jsonb
+language sql stable
+set search_path = pg_catalog, public
+as $$
+  with refs as (
+    select q ->> 'ref' as ref
+      from jsonb_array_elements(case jsonb_typeof(p_state -> 'quotes') when 'array' then p_state -> 'quotes'
+                                     else '[]'::jsonb end) q
+    union
+    select r
+      from jsonb_array_elements_text(case jsonb_typeof(p_state #> '{awaiting,refs}') when 'array'
+                                          then p_state #> '{awaiting,refs}' else '[]'::jsonb end) r
+    union
+    select r
+      from jsonb_array_elements_text(case jsonb_typeof(p_state -> 'settled') when 'array'
+                                          then p_state -> 'settled' else '[]'::jsonb end) r
+  )
+  select jsonb_build_object(
+    'orders', coalesce((
+      select jsonb_object_agg(o.ref, jsonb_build_object(
+               'status', o.status, 'payment', p.ref, 'payment_status', p.status, 'sn', o.sn,
+               'name', o.product_name, 'price', o.price, 'target', o.target))
+        from public.orders o left join public.payments p on p.id = o.payment_id
+       where o.customer_id = p_customer_id and o.ref in (select ref from refs where ref is not null)), '{}'::jsonb),
+    'payment', (
+      select jsonb_build_object('ref', p.ref, 'status', p.status, 'kind', p.kind)
+        from public.payments p
+       where p.customer_id = p_customer_id and p.ref = p_state #>> '{awaiting,payment}'))
+$$;
+
+-- Take the lease of a conversation (locked by the caller) and return what a turn needs.
+create function private.lease_turn(
+  p_customer       public.customers,
+  p_conv           public.conversations,
+  p_lease_seconds  integer,
+  p_history_limit  integer
+) returns jsonb
+language plpgsql
+set search_path = pg_catalog, public
+as $$
+declare
+  v_token     uuid := gen_random_uuid();
+  v_until     timestamptz := now() + make_interval(secs => p_lease_seconds);
+  v_messages  jsonb;
+  v_history   jsonb;
+begin
+  update public.conversations set lease_token = v_token, lease_until = v_until where id = p_conv.id;
+
+  v_messages := private.claim_messages(p_conv.id, v_token);
+
+  select coalesce(jsonb_agg(private.message_json(h) order by h.id), '[]'::jsonb) into v_history
+    from (
+      select * from public.messages
+       where conversation_id = p_conv.id
+         and (direction = 'out' or handled_at is not null)
+       order by id desc
+       limit greatest(0, least(p_history_limit, 100))
+    ) h;
+
+  return jsonb_build_object(
+    'status', 'leased',
+    'customer', to_jsonb(p_customer),
+    'conversation_id', p_conv.id,
+    'version', p_conv.version,
+    'state', p_conv.state,
+    'facts', private.state_facts(p_customer.id, p_conv.state),
+    'lease', jsonb_build_object('token', v_token, 'until', v_until),
+    'messages', v_messages,
+    'history', v_history,
+    -- what the seller's limits need: inbound messages in the last minute, model tokens today (WIB)
+    'usage', jsonb_build_object(
+      'messages_last_minute',
+        (select count(*) from public.messages
+          where conversation_id = p_conv.id and direction = 'in' and created_at > now() - interval '1 minute'),
+      'tokens_today',
+        (select coalesce(sum(tokens), 0) from public.messages
+          where conversation_id = p_conv.id and direction = 'out'
+            and created_at >= (date_trunc('day', now() at time zone 'Asia/Jakarta') at time zone 'Asia/Jakarta'))));
+end
+$$;
+
 create function public.begin_turn(
   p_wamid          text,
   p_wa_id          text default null,
@@ -115,10 +209,6 @@ declare
   v_customer  public.customers;
   v_conv      public.conversations;
   v_msg_id    bigint;
-  v_token     uuid;
-  v_until     timestamptz;
-  v_messages  jsonb;
-  v_history   jsonb;
 begin
   if p_wamid is null or length(p_wamid) = 0 or length(p_wamid) > 200 then
     raise exception 'p_wamid must be 1..200 characters' using errcode = 'BJ004';
@@ -136,6 +226,7 @@ begin
     raise exception 'p_lease_seconds must be between 5 and 900' using errcode = 'BJ004';
   end if;
 
+  -- lock order 1: outbox acks
   perform private.apply_outbox_acks(p_acks);
 
   -- 1. drop a duplicate delivery (the unique index settles races below)
@@ -143,14 +234,14 @@ begin
     return jsonb_build_object('status', 'duplicate');
   end if;
 
-  -- 2. upsert the customer, known by phone and/or business-scoped user id
+  -- 2. lock order 2: upsert and lock the customer, known by phone and/or business-scoped user id
   loop
     select * into v_customer
       from public.customers
      where wa_id = p_wa_id or wa_user_id = p_user_id
      order by (wa_id is not distinct from p_wa_id) desc, id
      limit 1
-     for update;
+     for no key update;
     exit when found;
     insert into public.customers (wa_id, wa_user_id, name)
     values (p_wa_id, p_user_id, left(p_name, 200))
@@ -168,7 +259,7 @@ begin
    where id = v_customer.id
   returning * into v_customer;
 
-  -- 3. the conversation, locked for the rest of this call
+  -- 3. lock order 3: the conversation, locked for the rest of this call
   insert into public.conversations as c (customer_id) values (v_customer.id)
   on conflict (customer_id) do update set updated_at = now()
   returning * into v_conv;
@@ -193,46 +284,14 @@ begin
   if v_conv.lease_until is not null and v_conv.lease_until > now() then
     return jsonb_build_object('status', 'queued', 'conversation_id', v_conv.id);
   end if;
-
-  v_token := gen_random_uuid();
-  v_until := now() + make_interval(secs => p_lease_seconds);
-  update public.conversations set lease_token = v_token, lease_until = v_until where id = v_conv.id;
-
-  v_messages := private.claim_messages(v_conv.id, v_token);
-
-  select coalesce(jsonb_agg(private.message_json(h) order by h.id), '[]'::jsonb) into v_history
-    from (
-      select * from public.messages
-       where conversation_id = v_conv.id
-         and (direction = 'out' or handled_at is not null)
-       order by id desc
-       limit greatest(0, least(p_history_limit, 100))
-    ) h;
-
-  return jsonb_build_object(
-    'status', 'leased',
-    'customer', to_jsonb(v_customer),
-    'conversation_id', v_conv.id,
-    'version', v_conv.version,
-    'state', v_conv.state,
-    'lease', jsonb_build_object('token', v_token, 'until', v_until),
-    'messages', v_messages,
-    'history', v_history,
-    -- what the seller's limits need: inbound messages in the last minute, model tokens today (WIB)
-    'usage', jsonb_build_object(
-      'messages_last_minute',
-        (select count(*) from public.messages
-          where conversation_id = v_conv.id and direction = 'in' and created_at > now() - interval '1 minute'),
-      'tokens_today',
-        (select coalesce(sum(tokens), 0) from public.messages
-          where conversation_id = v_conv.id and direction = 'out'
-            and created_at >= (date_trunc('day', now() at time zone 'Asia/Jakarta') at time zone 'Asia/Jakarta'))));
+  return private.lease_turn(v_customer, v_conv, p_lease_seconds, p_history_limit);
 end
 $$;
 
 comment on function public.begin_turn is
   'Drop a duplicate wamid, upsert the customer, append the message, take the conversation lease '
-  '(or queue the message), and return state + history + the messages to answer + usage. One round trip.';
+  '(or queue the message), and return state + what it points at + history + the messages to answer '
+  '+ usage. One round trip.';
 
 create function public.end_turn(
   p_conversation_id  bigint,
@@ -246,6 +305,7 @@ language plpgsql
 set search_path = pg_catalog, public
 as $$
 declare
+  v_customer bigint;
   v_conv     public.conversations;
   v_outbox   jsonb;
   v_queued   jsonb;
@@ -262,12 +322,16 @@ begin
     raise exception 'p_lease_seconds must be between 5 and 900' using errcode = 'BJ004';
   end if;
 
+  -- lock order 1: outbox acks
   perform private.apply_outbox_acks(p_acks);
 
-  select * into v_conv from public.conversations where id = p_conversation_id for update;
+  -- lock order 2 then 3: the customer (the outbox insert below references it), then the conversation
+  select customer_id into v_customer from public.conversations where id = p_conversation_id;
   if not found then
     raise exception 'conversation % not found', p_conversation_id using errcode = 'BJ003';
   end if;
+  perform 1 from public.customers where id = v_customer for no key update;
+  select * into v_conv from public.conversations where id = p_conversation_id for update;
   if v_conv.lease_token is distinct from p_lease_token then
     raise exception 'the lease of conversation % is no longer held by this turn', p_conversation_id
       using errcode = 'BJ002';
@@ -322,6 +386,86 @@ $$;
 comment on function public.end_turn is
   'Save state, write the replies to messages + outbox, mark the turn''s messages handled, and '
   'either release the lease or keep it and return the messages queued meanwhile. One round trip.';
+
+-- A turn that must wait longer than its lease has left (a slow Atlantic call) keeps its lease.
+create function public.extend_lease(
+  p_conversation_id  bigint,
+  p_lease_token      uuid,
+  p_lease_seconds    integer default 60
+) returns jsonb
+language plpgsql
+set search_path = pg_catalog, public
+as $$
+declare
+  v_until timestamptz;
+begin
+  if p_lease_seconds not between 5 and 900 then
+    raise exception 'p_lease_seconds must be between 5 and 900' using errcode = 'BJ004';
+  end if;
+  update public.conversations
+     set lease_until = greatest(lease_until, now() + make_interval(secs => p_lease_seconds))
+   where id = p_conversation_id and lease_token = p_lease_token
+  returning lease_until into v_until;
+  if v_until is null then
+    raise exception 'the lease of conversation % is no longer held by this turn', p_conversation_id
+      using errcode = 'BJ002';
+  end if;
+  return jsonb_build_object('token', p_lease_token, 'until', v_until);
+end
+$$;
+
+comment on function public.extend_lease is
+  'Keep the lease of a turn that is still working (refused with BJ002 once another turn took it over).';
+
+-- Conversations whose inbound messages wait with no turn running (the turn that held them crashed,
+-- or its end_turn failed): lease them for the reconciler, which answers them like a new turn.
+create function public.claim_stale_turns(
+  p_limit          integer default 20,
+  p_older_than     integer default 60,
+  p_lease_seconds  integer default 60,
+  p_history_limit  integer default 12
+) returns jsonb
+language plpgsql
+set search_path = pg_catalog, public
+as $$
+declare
+  v_candidate bigint;
+  v_customer  public.customers;
+  v_conv      public.conversations;
+  v_out       jsonb := '[]'::jsonb;
+begin
+  if p_lease_seconds not between 5 and 900 then
+    raise exception 'p_lease_seconds must be between 5 and 900' using errcode = 'BJ004';
+  end if;
+  for v_candidate in
+    select distinct m.conversation_id from public.messages m
+     where m.direction = 'in' and m.handled_at is null
+       and m.created_at <= now() - make_interval(secs => p_older_than)
+     order by m.conversation_id
+  loop
+    exit when jsonb_array_length(v_out) >= greatest(1, least(p_limit, 100));
+    -- a sweep never waits (lock order note): skip a customer or conversation another call holds,
+    -- and look again under the locks
+    select u.* into v_customer from public.customers u
+      join public.conversations c on c.customer_id = u.id
+     where c.id = v_candidate and not u.blocked
+       for no key update of u skip locked;
+    continue when not found;
+    select * into v_conv from public.conversations
+     where id = v_candidate and (lease_until is null or lease_until <= now())
+       for update skip locked;
+    continue when not found;
+    continue when not exists (select from public.messages m
+                               where m.conversation_id = v_conv.id and m.direction = 'in' and m.handled_at is null);
+    v_out := v_out || private.lease_turn(v_customer, v_conv, p_lease_seconds, p_history_limit);
+  end loop;
+  return v_out;
+end
+$$;
+
+comment on function public.claim_stale_turns is
+  'Lease conversations whose inbound messages have waited p_older_than seconds with no turn running, '
+  'and return each like begin_turn''s leased answer (SKIP LOCKED: safe beside live turns).';
 
 create function public.ack_outbox(p_acks jsonb) returns jsonb
 language plpgsql

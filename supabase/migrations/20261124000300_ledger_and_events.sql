@@ -5,7 +5,11 @@
 --   BJ003 not_found             unknown customer or event
 --   BJ004 invalid_argument      malformed input
 --   BJ005 idempotency_conflict  the key was already used for a different posting
---   BJ006 refund_exceeds_debit  a refund would return more than the order was charged
+--   BJ006 refund_exceeds_debit  a refund would return more than the order was charged (or a fee
+--                               refund more than the QRIS fee the customer paid for it)
+-- Kinds: credit (money in: a deposit, a QRIS payment), debit (paying an order), refund (an order's
+-- price back), fee_refund (the QRIS fee a customer paid for an order that was not delivered).
+-- Locks: post_ledger takes only the customer row (lock order 2), before anything else.
 
 create function public.post_ledger(
   p_customer_id  bigint,
@@ -26,8 +30,8 @@ declare
   v_row       public.ledger;
   v_net       bigint;
 begin
-  if p_kind is null or p_kind not in ('credit', 'debit', 'refund') then
-    raise exception 'p_kind must be credit, debit or refund' using errcode = 'BJ004';
+  if p_kind is null or p_kind not in ('credit', 'debit', 'refund', 'fee_refund') then
+    raise exception 'p_kind must be credit, debit, refund or fee_refund' using errcode = 'BJ004';
   end if;
   if p_amount is null or p_amount <= 0 then
     raise exception 'p_amount must be a positive number of rupiah' using errcode = 'BJ004';
@@ -35,13 +39,14 @@ begin
   if p_idem_key is null or length(p_idem_key) not between 1 and 200 then
     raise exception 'p_idem_key must be 1..200 characters' using errcode = 'BJ004';
   end if;
-  if p_kind = 'refund' and p_order_id is null then
+  if p_kind in ('refund', 'fee_refund') and p_order_id is null then
     raise exception 'a refund must name the order it returns money for' using errcode = 'BJ004';
   end if;
 
   -- The customer row lock serialises every posting of this customer, and makes a committed
-  -- posting with the same key visible to the check below.
-  select saldo into v_saldo from public.customers where id = p_customer_id for update;
+  -- posting with the same key visible to the check below. NO KEY UPDATE: inserts that reference
+  -- the customer (FOR KEY SHARE) are not blocked by it.
+  select saldo into v_saldo from public.customers where id = p_customer_id for no key update;
   if not found then
     raise exception 'customer % not found', p_customer_id using errcode = 'BJ003';
   end if;
@@ -70,11 +75,22 @@ begin
   end if;
 
   if p_kind = 'refund' then
-    select coalesce(sum(amount), 0) into v_net from public.ledger where order_id = p_order_id;
+    select coalesce(sum(amount), 0) into v_net from public.ledger
+     where order_id = p_order_id and kind in ('debit', 'refund');
     if v_net + v_signed > 0 then
       raise exception 'refund of % for order % exceeds what it was charged', p_amount, p_order_id
         using errcode = 'BJ006',
               detail = jsonb_build_object('refundable', greatest(0, -v_net))::text;
+    end if;
+  elsif p_kind = 'fee_refund' then
+    -- at most the QRIS fee the customer paid for this order (orders.fee_paid), once
+    select coalesce((select fee_paid from public.orders where id = p_order_id and customer_id = p_customer_id), 0)
+           - coalesce(sum(amount), 0) into v_net
+      from public.ledger where order_id = p_order_id and kind = 'fee_refund';
+    if p_amount > v_net then
+      raise exception 'fee refund of % for order % exceeds the fee it was charged', p_amount, p_order_id
+        using errcode = 'BJ006',
+              detail = jsonb_build_object('refundable', greatest(0, v_net))::text;
     end if;
   end if;
 
@@ -141,7 +157,8 @@ $$;
 comment on function public.record_event is
   'Store an external event once per (source, key); a replay returns the stored row with created = false.';
 
-create function public.mark_event_applied(p_event_id bigint, p_error text default null) returns jsonb
+create function public.mark_event_applied(p_event_id bigint, p_error text default null,
+                                          p_retry boolean default true) returns jsonb
 language plpgsql
 set search_path = pg_catalog, public
 as $$
@@ -150,8 +167,9 @@ declare
 begin
   update public.webhook_events
      set attempts = attempts + 1,
-         applied_at = case when p_error is null then coalesce(applied_at, now()) else applied_at end,
-         last_error = left(p_error, 1000)
+         applied_at = case when p_error is null or not p_retry then coalesce(applied_at, now()) else applied_at end,
+         last_error = left(p_error, 1000),
+         next_check_at = null
    where id = p_event_id
   returning * into v_event;
   if v_event.id is null then
@@ -162,6 +180,7 @@ end
 $$;
 
 comment on function public.mark_event_applied is
-  'Record that an event was acted on (or, with p_error, that an attempt failed).';
+  'Record that an event was acted on (or, with p_error, that an attempt failed and may be retried; '
+  'with p_error and p_retry false, that it is done with and why).';
 
 select private.secure_public_schema();

@@ -324,7 +324,7 @@ def test_demo_script_shows_catalog_prices(fresh_database, redis_url, tmp_path: P
     quote = re.search(r"\*(.+?)\*\n\s+Nomor: (\d+)\n\s+Harga: \*(Rp[\d.]+)\*", out)
     assert quote and rupiah(prices[quote.group(1)]) == quote.group(3)
     assert "Total bayar" in out and "[gambar QRIS]" in out
-    receipt = re.search(r"Berhasil!\*\n\s+\*(.+?)\*\n.*?\n\s+Harga: (Rp[\d.]+)\n\s+Ref: (BJ[\d-]+)\n\s+SN: \*(\d+)\*", out)
+    receipt = re.search(r"Berhasil!\*\n\s+\*(.+?)\*\n.*?\n\s+Harga: (Rp[\d.]+)\n\s+Ref: (BJ[0-9A-Z]+)\n\s+SN: \*(\d+)\*", out)
     assert receipt and receipt.group(1) == quote.group(1) and receipt.group(2) == quote.group(3)
     with psycopg.connect(url) as conn:
         status, sn = conn.execute("select status, sn from orders where ref = %s", [receipt.group(3)]).fetchone()

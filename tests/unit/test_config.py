@@ -126,7 +126,7 @@ def test_contradictions_are_refused() -> None:
 
 def test_production_refuses_embedded_backends_and_the_sandbox() -> None:
     real = dict(whatsapp_app_secret="s" * 20, redis_url="redis://r:6379/0", atlantic_api_key="a" * 20,
-                atlantic_username="tokobudi")
+                atlantic_username="tokobudi", admin_wa_ids="6281234567890")
     with pytest.raises(ConfigError, match="embedded Postgres is for local runs"):
         load(app_env="production", **real)
     with pytest.raises(ConfigError, match="the sandbox sells nothing real"):
@@ -148,3 +148,43 @@ def test_env_example_lists_every_setting() -> None:
     values = {line.split("=", 1)[0].lower(): line.split("=", 1)[1] for line in comments
               if "=" in line and not line.startswith("#") and line.split("=", 1)[1]}
     Settings(_env_file=None, **values)
+
+
+def test_money_limits_have_upper_bounds() -> None:
+    """Issue "ready for real traffic" defect 9: no money setting is unbounded."""
+    with pytest.raises(ConfigError) as raised:
+        load(deposit_max_amount=10**30, deposit_min_amount=10**12, low_balance_threshold=10**20,
+             sandbox_balance=10**20)
+    problems = "\n".join(raised.value.problems)
+    for name in ("DEPOSIT_MAX_AMOUNT", "DEPOSIT_MIN_AMOUNT", "LOW_BALANCE_THRESHOLD", "SANDBOX_BALANCE"):
+        assert name in problems, name
+
+
+def test_unsafe_or_contradictory_settings_are_all_in_the_one_error() -> None:
+    """Defect 9: http:// where a secret travels, nobody to escalate to, escalation before the notice."""
+    with pytest.raises(ConfigError) as raised:
+        load(app_env="production", database_url="postgresql://u@h/db", redis_url="redis://r:6379/0",
+             atlantic_api_key="a" * 20, atlantic_username="tokobudi", whatsapp_app_secret="s" * 20,
+             atlantic_base_url="http://atlantich2h.com", supabase_url="http://p.supabase.co",
+             supabase_service_role_key="k" * 40, upstash_redis_rest_url="http://u.upstash.io",
+             upstash_redis_rest_token="t" * 20, pending_notice_seconds=600, escalate_after_seconds=300)
+    problems = "\n".join(raised.value.problems)
+    assert "ATLANTIC_BASE_URL: must be https:// in production" in problems
+    assert "SUPABASE_URL: must be https:// in production" in problems
+    assert "UPSTASH_REDIS_REST_URL: must be https:// in production" in problems
+    assert "ADMIN_WA_IDS: is required in production" in problems
+    assert "ESCALATE_AFTER_SECONDS: must be longer than PENDING_NOTICE_SECONDS" in problems
+    assert len(raised.value.problems) == 5
+    local = load(atlantic_base_url="http://127.0.0.1:8099")  # a local sandbox over http is fine
+    assert local.atlantic_base_url.startswith("http://")
+
+
+def test_a_lease_shorter_than_the_longest_wait_of_a_turn_is_refused() -> None:
+    """Defect 8: three 15 s reads with backoff (46.5 s) plus the margin do not fit a 30 s lease."""
+    with pytest.raises(ConfigError) as raised:
+        load(turn_lease_seconds=30)
+    assert any(p.startswith("TURN_LEASE_SECONDS: must be at least 57") for p in raised.value.problems)
+    with pytest.raises(ConfigError, match="at least 70"):
+        load(gemini_timeout_seconds=60, turn_lease_seconds=60)
+    assert load(turn_lease_seconds=57).turn_lease_seconds == 57
+    assert load(atlantic_timeout_seconds=5, atlantic_read_retries=1, turn_lease_seconds=30).turn_lease_seconds == 30

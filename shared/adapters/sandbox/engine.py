@@ -14,7 +14,8 @@ tests drive it without sleeping. Documented rules (see docs/sandbox.md):
   (e-wallets, VA; ``deposit/instant`` settles at once); unpaid ones expire after ``deposit_ttl``;
 - a transfer is ``pending``, then ``success`` after ``trx_delay`` (``failed`` for an account
   number ending in ``0000``);
-- a reused ``reff_id`` is refused with a message that carries no id, as Atlantic does.
+- a reused ``reff_id`` is refused with a message that carries no id, as Atlantic does;
+- :meth:`SandboxEngine.reverse` plays Atlantic reversing a finished transaction (with a callback).
 
 The catalog is the same on every start (a fixed seed); transaction and deposit ids are random, as
 Atlantic's are.
@@ -301,6 +302,25 @@ class SandboxEngine:
                 trx.sn = self._digits(f"sn:{trx.id}", 18)
         event = "transaksi.pascabayar" if trx.kind == "pascabayar" else "transaksi"
         self._queue_callback(event, self._trx_json(trx))
+
+    def reverse(self, trx_id: str, status: str) -> dict[str, Any]:
+        """Atlantic changes its mind about a finished transaction (``success`` → ``failed`` after
+        the operator bounced it, or ``failed`` → ``success``): a sandbox action with no endpoint
+        at Atlantic. The balance follows, and a callback is queued."""
+        with self._lock:
+            trx = self.trx[trx_id]
+            if status not in ("success", "failed") or trx.status == status:
+                raise ValueError(f"cannot reverse a {trx.status} transaction to {status}")
+            if status == "failed":
+                self.balance += trx.price
+                trx.sn, trx.message = None, "Transaksi dibatalkan oleh operator"
+            else:
+                self.balance -= trx.price
+                trx.sn, trx.message = self._digits(f"sn:{trx.id}:late", 18), None
+            trx.status = status
+            event = "transaksi.pascabayar" if trx.kind == "pascabayar" else "transaksi"
+            self._queue_callback(event, self._trx_json(trx))
+            return self._trx_json(trx)
 
     # -- postpaid -----------------------------------------------------------------------------
 

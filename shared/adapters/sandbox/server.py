@@ -25,6 +25,8 @@ from shared.adapters.sandbox.engine import SandboxEngine, SandboxSettings
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 64 * 1024  # Atlantic's requests are small forms
+
 
 class Sandbox:
     """``with Sandbox(SandboxSettings(...)) as sandbox: sandbox.url`` — a running Atlantic stand-in."""
@@ -45,7 +47,15 @@ class Sandbox:
                 log.debug("sandbox %s", fmt % args)
 
             def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                if not 0 <= length <= MAX_BODY_BYTES:
+                    self._answer(413 if length > MAX_BODY_BYTES else 400,
+                                 {"status": False, "message": "Invalid request body"})
+                    return
+                raw = self.rfile.read(length)
                 form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
                 path = self.path.split("?")[0]
                 fault = sandbox._fault(path)
@@ -59,6 +69,9 @@ class Sandbox:
                         status, body = 500, None
                     elif fault and fault.startswith("slow:"):
                         time.sleep(float(fault[5:]))
+                self._answer(status, body)
+
+            def _answer(self, status: int, body: dict[str, Any] | None) -> None:
                 data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
                 if body is not None:
