@@ -160,6 +160,7 @@ class App:
                 self.rpc,
                 lease_seconds=self.settings.turn_lease_seconds,
                 history_limit=self.settings.history_limit,
+                timezone=self.settings.timezone,
             )
         return self._store
 

@@ -99,8 +99,11 @@ class AtlanticClient:
         self._read_retries = read_retries
         self._backoff = backoff
         self._list_timeout = httpx.Timeout(max(timeout, list_timeout), connect=min(timeout, 5.0))
+        from shared.adapters.http import tls_context
+
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
+            verify=tls_context(),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             transport=transport,

@@ -84,10 +84,12 @@ def _turn_start(out: Mapping[str, Any]) -> TurnStart:
 class SqlStore:
     """Implements :class:`shared.ports.Store` on top of an :class:`shared.ports.Rpc`."""
 
-    def __init__(self, rpc: Rpc, *, lease_seconds: int = 60, history_limit: int = 12) -> None:
+    def __init__(self, rpc: Rpc, *, lease_seconds: int = 60, history_limit: int = 12,
+                 timezone: str = "Asia/Jakarta") -> None:
         self.rpc = rpc
         self.lease_seconds = lease_seconds
         self.history_limit = history_limit
+        self.timezone = timezone  # the shop's day, for the daily token budget
 
     def begin_turn(self, msg: InboundMessage, *, acks: Sequence[OutboxAck] = ()) -> TurnStart:
         params: dict[str, Any] = {
@@ -102,6 +104,7 @@ class SqlStore:
             "p_sent_at": msg.sent_at.isoformat() if msg.sent_at else None,
             "p_lease_seconds": self.lease_seconds,
             "p_history_limit": self.history_limit,
+            "p_timezone": self.timezone,
         }
         if acks:
             params["p_acks"] = _acks(acks)
@@ -115,7 +118,8 @@ class SqlStore:
     def claim_stale_turns(self, *, older_than: int = 60, limit: int = 20) -> list[TurnStart]:
         rows = self.rpc.call("claim_stale_turns", {"p_limit": limit, "p_older_than": older_than,
                                                    "p_lease_seconds": self.lease_seconds,
-                                                   "p_history_limit": self.history_limit})
+                                                   "p_history_limit": self.history_limit,
+                                                   "p_timezone": self.timezone})
         return [_turn_start(r) for r in rows or ()]
 
     def end_turn(
@@ -134,6 +138,7 @@ class SqlStore:
             "p_outbound": [{"kind": m.kind, "text": m.text, "payload": dict(m.payload), "tokens": m.tokens}
                            for m in outbound],
             "p_lease_seconds": self.lease_seconds,
+            "p_timezone": self.timezone,
         }
         if acks:
             params["p_acks"] = _acks(acks)

@@ -43,7 +43,9 @@ class SupabaseRpc:
         import httpx
         from postgrest import SyncPostgrestClient
 
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+        from shared.adapters.http import tls_context
+
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), verify=tls_context())
         self._client = SyncPostgrestClient(
             f"{url.rstrip('/')}/rest/v1",
             headers={"apikey": service_role_key, "Authorization": f"Bearer {service_role_key}"},

@@ -9,6 +9,7 @@ and validity in days for data packages; units (diamonds) for games.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -34,14 +35,28 @@ class CatalogProduct:
     description: str | None = None
 
     def as_row(self, raw: dict[str, Any] | None = None) -> dict[str, Any]:
-        row = asdict(self)
-        row["quota_gb"] = str(self.quota_gb) if self.quota_gb is not None else None
-        row["raw"] = raw or {}
-        return row
+        """The row ``sync_products`` takes (built field by field: this runs once per product)."""
+        return {"code": self.code, "name": self.name, "category": self.category, "provider": self.provider,
+                "type": self.type, "cost": self.cost, "status": self.status, "nominal": self.nominal,
+                "quota_gb": str(self.quota_gb) if self.quota_gb is not None else None,
+                "validity_days": self.validity_days, "units": self.units, "description": self.description,
+                "raw": raw or {}}
+
+
+def source_fields(item: PriceItem) -> dict[str, Any]:
+    """What Atlantic says of a product that no column keeps: its own category and type (region)
+    texts and its image. (Code, name, price, provider, status and note have columns of their own,
+    so the price list is not stored twice.)"""
+    return {k: v for k, v in (("category", item.category), ("type", item.type), ("img_url", item.img_url)) if v}
 
 
 def our_category(atlantic_category: str, provider: str, kind: str, name: str = "") -> str:
     """Atlantic's category text (and the canonical provider) → one of :data:`vocab.CATEGORIES`."""
+    return _category(atlantic_category, provider, kind, "diamond" in name.lower())
+
+
+@functools.lru_cache(maxsize=4096)  # a few hundred combinations in a price list of any size
+def _category(atlantic_category: str, provider: str, kind: str, diamonds: bool) -> str:
     c = atlantic_category.lower()
     if kind == "pascabayar" or "pascabayar" in c or "tagihan" in c:
         return "bill"
@@ -49,7 +64,7 @@ def our_category(atlantic_category: str, provider: str, kind: str, name: str = "
         return "ewallet"
     if provider == "PLN" or "pln" in c or "listrik" in c:
         return "pln"
-    if provider in vocab.GAMES or "game" in c or "diamond" in name.lower():
+    if provider in vocab.GAMES or "game" in c or diamonds:
         return "game"
     if "pulsa" in c:
         return "pulsa"

@@ -7,6 +7,7 @@ lower case; multi-word phrases are joined with ``_`` by :func:`join_phrases` bef
 
 from __future__ import annotations
 
+import functools
 import re
 
 CATEGORIES = ("pulsa", "data", "ewallet", "pln", "game", "voucher", "bill", "other")
@@ -127,6 +128,7 @@ def provider_from_phone(number: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=2048)  # a price list repeats a few dozen spellings 100,000 times
 def canonical_provider(raw: str) -> str:
     """Atlantic's provider spelling → ours: ``"SHOPEE PAY"``, ``"LinkAja"`` → ``SHOPEEPAY``, ``LINKAJA``."""
     cleaned = re.sub(r"[^A-Z0-9]+", " ", (raw or "").upper()).strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.domain.catalog import ProductHit, SyncResult, normalize
+from shared.domain.catalog import ProductHit, SyncResult, normalize, source_fields
 from shared.domain.search import SearchQuery, parse_query
 from shared.errors import ProviderError
 from shared.ports import Catalog, Provider
@@ -29,7 +29,7 @@ def sync_catalog(provider: Provider, catalog: Catalog, *, force: bool = False) -
             continue
         synced.append(kind)
         for item in items:
-            rows[item.code] = normalize(item, kind).as_row(item.model_dump(mode="json"))
+            rows[item.code] = normalize(item, kind).as_row(source_fields(item))
     if not synced:
         raise failures[0]
     result = catalog.sync(list(rows.values()), synced, force=force)

@@ -30,6 +30,8 @@ create table public.conversations (
   version       bigint not null default 0,
   lease_token   uuid,
   lease_until   timestamptz,
+  tokens_day    date,                          -- the shop's day (TIMEZONE) tokens_today counts
+  tokens_today  integer not null default 0 check (tokens_today >= 0),  -- model tokens spent that day
   created_at    timestamptz not null default now(),
   updated_at    timestamptz not null default now(),
   constraint conversations_lease_pair check ((lease_token is null) = (lease_until is null))
@@ -58,6 +60,9 @@ create table public.messages (
   constraint messages_outbound_unclaimed check (direction = 'in' or turn_token is null)
 );
 create index messages_conversation_recent on public.messages (conversation_id, id desc);
+-- begin_turn counts the inbound messages of the last minute from here (a few rows, however long the
+-- conversation); model tokens are counted on the conversation itself (tokens_today)
+create index messages_conversation_time on public.messages (conversation_id, created_at);
 create index messages_unhandled on public.messages (conversation_id, id)
   where direction = 'in' and handled_at is null;
 

@@ -11,6 +11,14 @@
 -- so one poisonous message cannot wedge a conversation. Locks follow the order at the top of the
 -- first migration: outbox acks, then the customer, then the conversation.
 
+-- The shop's calendar day in its time zone (TIMEZONE, which the app passes as p_timezone).
+create function private.shop_today(p_timezone text) returns date
+language sql stable
+set search_path = pg_catalog, public
+as $$
+  select (now() at time zone p_timezone)::date
+$$;
+
 -- Apply send results: [{"outbox_id": 1, "wamid": "wamid.X"} | {"outbox_id": 2, "error": "..."}].
 create function private.apply_outbox_acks(p_acks jsonb) returns integer
 language plpgsql
@@ -142,7 +150,8 @@ create function private.lease_turn(
   p_customer       public.customers,
   p_conv           public.conversations,
   p_lease_seconds  integer,
-  p_history_limit  integer
+  p_history_limit  integer,
+  p_timezone       text
 ) returns jsonb
 language plpgsql
 set search_path = pg_catalog, public
@@ -176,15 +185,12 @@ begin
     'lease', jsonb_build_object('token', v_token, 'until', v_until),
     'messages', v_messages,
     'history', v_history,
-    -- what the seller's limits need: inbound messages in the last minute, model tokens today (WIB)
+    -- what the seller's limits need: inbound messages in the last minute, model tokens today
     'usage', jsonb_build_object(
       'messages_last_minute',
         (select count(*) from public.messages
           where conversation_id = p_conv.id and direction = 'in' and created_at > now() - interval '1 minute'),
-      'tokens_today',
-        (select coalesce(sum(tokens), 0) from public.messages
-          where conversation_id = p_conv.id and direction = 'out'
-            and created_at >= (date_trunc('day', now() at time zone 'Asia/Jakarta') at time zone 'Asia/Jakarta'))));
+      'tokens_today', case when p_conv.tokens_day = private.shop_today(p_timezone) then p_conv.tokens_today else 0 end));
 end
 $$;
 
@@ -200,7 +206,8 @@ create function public.begin_turn(
   p_sent_at        timestamptz default null,
   p_lease_seconds  integer default 60,
   p_history_limit  integer default 12,
-  p_acks           jsonb default '[]'::jsonb
+  p_acks           jsonb default '[]'::jsonb,
+  p_timezone       text default 'Asia/Jakarta'
 ) returns jsonb
 language plpgsql
 set search_path = pg_catalog, public
@@ -284,7 +291,7 @@ begin
   if v_conv.lease_until is not null and v_conv.lease_until > now() then
     return jsonb_build_object('status', 'queued', 'conversation_id', v_conv.id);
   end if;
-  return private.lease_turn(v_customer, v_conv, p_lease_seconds, p_history_limit);
+  return private.lease_turn(v_customer, v_conv, p_lease_seconds, p_history_limit, p_timezone);
 end
 $$;
 
@@ -299,7 +306,8 @@ create function public.end_turn(
   p_state            jsonb,
   p_outbound         jsonb default '[]'::jsonb,
   p_lease_seconds    integer default 60,
-  p_acks             jsonb default '[]'::jsonb
+  p_acks             jsonb default '[]'::jsonb,
+  p_timezone         text default 'Asia/Jakarta'
 ) returns jsonb
 language plpgsql
 set search_path = pg_catalog, public
@@ -372,7 +380,10 @@ begin
   update public.conversations
      set state = p_state, version = version + 1, updated_at = now(),
          lease_token = case when v_until is null then null else p_lease_token end,
-         lease_until = v_until
+         lease_until = v_until,
+         tokens_today = case when tokens_day = private.shop_today(p_timezone) then tokens_today else 0 end
+                        + coalesce((select sum((o ->> 'tokens')::integer) from jsonb_array_elements(p_outbound) o), 0),
+         tokens_day = private.shop_today(p_timezone)
    where id = v_conv.id;
 
   return jsonb_build_object(
@@ -423,7 +434,8 @@ create function public.claim_stale_turns(
   p_limit          integer default 20,
   p_older_than     integer default 60,
   p_lease_seconds  integer default 60,
-  p_history_limit  integer default 12
+  p_history_limit  integer default 12,
+  p_timezone       text default 'Asia/Jakarta'
 ) returns jsonb
 language plpgsql
 set search_path = pg_catalog, public
@@ -457,7 +469,7 @@ begin
     continue when not found;
     continue when not exists (select from public.messages m
                                where m.conversation_id = v_conv.id and m.direction = 'in' and m.handled_at is null);
-    v_out := v_out || private.lease_turn(v_customer, v_conv, p_lease_seconds, p_history_limit);
+    v_out := v_out || private.lease_turn(v_customer, v_conv, p_lease_seconds, p_history_limit, p_timezone);
   end loop;
   return v_out;
 end

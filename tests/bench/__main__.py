@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("data_layer", "catalog", "turns")
+SUITES = ("data_layer", "catalog", "turns", "scale", "cold_start")
 
 
 def main(argv: list[str]) -> None:

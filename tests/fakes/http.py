@@ -19,6 +19,9 @@ class JsonStandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real services
+            disable_nagle_algorithm = True  # and no delayed-ACK wait on each reply
+
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 

@@ -42,6 +42,9 @@ class Sandbox:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # answer at once on a kept-alive connection: without TCP_NODELAY each reply waits ~40 ms
+            # for the client's delayed ACK (Nagle), which every sandbox call used to pay
+            disable_nagle_algorithm = True
 
             def log_message(self, fmt: str, *args: Any) -> None:
                 log.debug("sandbox %s", fmt % args)

@@ -1,0 +1,72 @@
+"""A fresh instance's first turn (``python -m tests.bench cold_start``).
+
+Side by side, in fresh processes, medians of 7: the time to ``import functions_framework`` (what any
+function pays before serving), and the time from nothing to a first rule-engine turn answered
+through the composition root (``bootstrap.app()`` from the environment) on the production
+transports — the PostgREST stand-in for Supabase, the Upstash stand-in for Redis, Atlantic (the
+sandbox over HTTP) — imports included. The goal is a first turn within 3x the bare import.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from typing import Any
+
+from shared.adapters.sandbox import Sandbox
+from shared.config import PROJECT_ROOT
+from tests.bench.common import bench_database
+from tests.conftest import DEFAULT_REDIS
+
+RUNS = 7
+
+BARE = "import time; t = time.perf_counter(); import functions_framework; print((time.perf_counter() - t) * 1000)"
+
+FIRST_TURN = """
+import time
+t = time.perf_counter()
+import functions_framework  # every function imports it first
+from shared import bootstrap
+from shared.domain.turns import InboundMessage
+
+class Quiet:
+    def send(self, item):
+        return "wamid.cold"
+
+app = bootstrap.app()
+replies = app.pipeline(Quiet()).handle(InboundMessage(wamid="wamid.cold.%s", wa_id="6281300000001", text="halo kak"))
+assert replies and replies[-1].messages, replies
+print((time.perf_counter() - t) * 1000)
+"""
+
+
+def run(code: str, env: dict[str, str]) -> float:
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    from tests.fakes.postgrest import PostgrestStandIn
+    from tests.fakes.upstash import UpstashStandIn
+
+    with bench_database() as url, PostgrestStandIn(url) as api, UpstashStandIn(DEFAULT_REDIS) as upstash, \
+            Sandbox(tick_seconds=3600) as sandbox:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(
+            ("DATABASE_", "SUPABASE_", "UPSTASH_", "REDIS_", "GEMINI_", "ATLANTIC_", "WHATSAPP_"))}
+        env: dict[str, Any] = {
+            **base, "PYTHONPATH": str(PROJECT_ROOT), "LOG_LEVEL": "WARNING",
+            "SUPABASE_URL": api.url, "SUPABASE_SERVICE_ROLE_KEY": api.service_key,
+            "UPSTASH_REDIS_REST_URL": upstash.url, "UPSTASH_REDIS_REST_TOKEN": upstash.token,
+            "ATLANTIC_API_KEY": "sandbox", "ATLANTIC_USERNAME": "sandbox", "ATLANTIC_BASE_URL": sandbox.url,
+        }
+        bare = [run(BARE, env) for _ in range(RUNS)]
+        first = [run(FIRST_TURN % n, env) for n in range(RUNS)]
+        b, f = statistics.median(bare), statistics.median(first)
+        print(f"cold start, median of {RUNS} fresh processes: import functions_framework {b:.0f} ms; "
+              f"first rule-engine turn through bootstrap.app() on PostgREST + Upstash + Atlantic {f:.0f} ms "
+              f"= {f / b:.1f}x")
