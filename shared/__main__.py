@@ -74,7 +74,7 @@ def _sync_catalog(args: argparse.Namespace) -> int:
 
     app = bootstrap()
     try:
-        result = sync_catalog(app.provider, app.catalog, force=args.force)
+        result = sync_catalog(app.supplier, app.catalog, force=args.force)
     finally:
         app.close()
     summary = {"received": result.received, "new": result.new, "changed": result.changed,
@@ -93,7 +93,7 @@ def _search(args: argparse.Namespace) -> int:
     try:
         if app.catalog.stats().available == 0:
             log.info("the catalog is empty: syncing it first")
-            sync_catalog(app.provider, app.catalog)
+            sync_catalog(app.supplier, app.catalog)
         query, hits = search(app.catalog, args.query, limit=args.limit)
     finally:
         app.close()
@@ -114,20 +114,19 @@ def _demo(args: argparse.Namespace) -> int:
     from shared.services.catalog import sync_catalog
     from shared.services.demo import Demo
 
-    app = bootstrap(demo_settings())
+    app = bootstrap(demo_settings(), messenger=TerminalMessenger(sys.stdout))
     if not args.verbose and not os.environ.get("LOG_LEVEL"):
         logging.getLogger().setLevel(logging.WARNING)  # the chat is the output; logs only when asked
     interactive = sys.stdin.isatty()
     try:
         if app.catalog.stats().available == 0:
             print("Menyiapkan katalog dari sandbox Atlantic...", file=sys.stderr)
-            sync_catalog(app.provider, app.catalog)
-        messenger = TerminalMessenger(sys.stdout)
-        pipeline = app.pipeline(messenger)
-        demo = Demo(app, messenger)
+            sync_catalog(app.supplier, app.catalog)
+        pipeline = app.pipeline
+        demo = Demo(app)
         model = app.settings.model_backend()
         banner = (f"Bot Jual WA demo: {'Gemini' if model.kind == 'gemini' else 'mesin aturan (tanpa model)'}, "
-                  f"data {app.settings.db_backend().kind}, provider {app.settings.provider_backend().kind}. "
+                  f"data {app.settings.db_backend().kind}, Atlantic {app.settings.supplier_backend().kind}. "
                   "Perintah demo: /bayar (bayar QRIS terakhir di sandbox).")
         print(banner + (" Ketik pesan; Ctrl-D untuk keluar." if interactive else ""),
               file=sys.stdout if interactive else sys.stderr)
@@ -152,7 +151,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     app = bootstrap()
     try:
-        report = app.reconcile(app.messenger())
+        report = app.reconcile()
     finally:
         app.close()
     print(json.dumps(report) if args.json else

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from shared.config import Settings
-from shared.ports import KV, Catalog, Orders, Provider, Rpc, Store
+from shared.ports import KV, Catalog, LanguageModel, Messenger, Orders, Rpc, Store, Supplier
+
+if TYPE_CHECKING:
+    from shared.services.agent import Agent
+    from shared.services.conversation import Deps
+    from shared.services.pipeline import Pipeline
+    from shared.services.shop import Shop
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def migration_url(settings: Settings) -> str:
@@ -83,7 +90,7 @@ def build_kv(settings: Settings) -> KV:
     return RedisKV.from_url(url, timeout=settings.kv_timeout_seconds, prefix=settings.kv_prefix)
 
 
-def build_provider(settings: Settings) -> tuple[Provider, Any]:
+def build_supplier(settings: Settings) -> tuple[Supplier, Any]:
     """The Atlantic client, pointed at the real API or at an in-process sandbox.
 
     Returns the client and the sandbox it talks to (``None`` for the real API), which must be
@@ -91,8 +98,8 @@ def build_provider(settings: Settings) -> tuple[Provider, Any]:
     """
     from shared.adapters.atlantic import AtlanticClient
 
-    backend = settings.provider_backend()
-    log.info("provider: %s (%s)", backend.kind, backend.reason)
+    backend = settings.supplier_backend()
+    log.info("supplier: %s (%s)", backend.kind, backend.reason)
     if backend.kind == "atlantic":
         client = AtlanticClient(
             settings.atlantic_base_url,
@@ -121,92 +128,167 @@ def start_sandbox(settings: Settings, *, host: str = "127.0.0.1", port: int = 0)
     ).start()
 
 
+class _Deferred:
+    """A supplier built on its first call: a cold instance answering a greeting never pays for
+    an HTTP client it does not use."""
+
+    def __init__(self, build: Callable[[], Supplier]) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)
+
+
 class App:
-    """Everything a function needs, built on first use. Pass adapters to override (tests)."""
+    """Everything a function needs, each part built on first use and then kept for the life of the
+    instance (serverless instances serve many requests). Pass adapters to override (tests), and
+    the messenger once, here: every notification, turn and reconciler pass of the app uses it."""
 
     def __init__(self, settings: Settings, *, rpc: Rpc | None = None, kv: KV | None = None,
-                 provider: Provider | None = None, model: Any = None, metrics: Any = None) -> None:
-        self.settings = settings
-        self._rpc = rpc
-        self._kv = kv
-        self._provider = provider
-        self._model = model
-        self._metrics = metrics
-        self.sandbox: Any = None
-        self._store: Store | None = None
-        self._catalog: Catalog | None = None
-        self._pipeline: Any = None
-        self._pipeline_messenger: Any = None
-        self._lock = threading.Lock()
-        from shared.services.turns import AckBuffer
+                 supplier: Supplier | None = None, model: LanguageModel | None = None, metrics: Any = None,
+                 messenger: Messenger | None = None) -> None:
+        from shared.services.acks import AckBuffer
 
+        self.settings = settings
+        self.messenger = messenger
+        self.sandbox: Any = None
+        self._built: dict[str, Any] = {"rpc": rpc, "kv": kv, "supplier": supplier, "model": model,
+                                       "metrics": metrics}
+        self._lock = threading.RLock()  # builds nest (pipeline → deps → shop → orders → rpc)
         # send results of this instance, waiting for its next store call (a turn, a reconciler
-        # pass) and flushed by close(): shared by every pipeline and reconcile of the instance
+        # pass) and flushed by close(): shared by the pipeline and every reconcile of the instance
         self.acks = AckBuffer()
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        part = self._built.get(name)
+        if part is None:
+            with self._lock:
+                part = self._built.get(name)
+                if part is None:
+                    part = self._built[name] = build()
+        return part  # type: ignore[no-any-return]
+
+    # -- adapters -----------------------------------------------------------------------------------
 
     @property
     def rpc(self) -> Rpc:
-        with self._lock:
-            if self._rpc is None:
-                self._rpc = build_rpc(self.settings)
-            return self._rpc
+        return self._once("rpc", lambda: build_rpc(self.settings))
+
+    @property
+    def kv(self) -> KV:
+        return self._once("kv", lambda: build_kv(self.settings))
+
+    @property
+    def supplier(self) -> Supplier:
+        def build() -> Supplier:
+            supplier, self.sandbox = build_supplier(self.settings)
+            return supplier
+
+        return self._once("supplier", build)
 
     @property
     def store(self) -> Store:
-        if self._store is None:
-            from shared.adapters.store import SqlStore
+        from shared.adapters.store import SqlStore
 
-            self._store = SqlStore(
-                self.rpc,
-                lease_seconds=self.settings.turn_lease_seconds,
-                history_limit=self.settings.history_limit,
-                timezone=self.settings.timezone,
-            )
-        return self._store
+        s = self.settings
+        return self._once("store", lambda: SqlStore(self.rpc, lease_seconds=s.turn_lease_seconds,
+                                                    history_limit=s.history_limit, timezone=s.timezone))
 
     @property
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            from shared.adapters.catalog_store import SqlCatalog
+        from shared.adapters.catalog_store import SqlCatalog
 
-            self._catalog = SqlCatalog(self.rpc)
-        return self._catalog
+        return self._once("catalog", lambda: SqlCatalog(self.rpc))
 
     @property
     def orders(self) -> Orders:
         from shared.adapters.orders_store import SqlOrders
 
-        return SqlOrders(self.rpc, quote_ttl_seconds=self.settings.quote_ttl_seconds,
-                         duplicate_seconds=self.settings.duplicate_window_seconds)
+        s = self.settings
+        return self._once("orders", lambda: SqlOrders(self.rpc, quote_ttl_seconds=s.quote_ttl_seconds,
+                                                      duplicate_seconds=s.duplicate_window_seconds))
 
-    def shop(self, messenger: Any = None) -> Any:
-        """Payments, fulfilment and notifications (sent through ``messenger`` when given)."""
-        from shared.services.money import MoneySettings, Notifier, Shop
+    @property
+    def metrics(self) -> Any:
+        from shared.adapters.metrics import PrometheusMetrics
+
+        return self._once("metrics", PrometheusMetrics)
+
+    # -- services -----------------------------------------------------------------------------------
+
+    @property
+    def shop(self) -> Shop:
+        """Payments, fulfilment and notifications (sent through the app's messenger)."""
+        from shared.services.shop import MoneySettings, Notifier, Shop
+
+        def build() -> Shop:
+            s = self.settings
+            money = MoneySettings(
+                qris_fee_payer=s.qris_fee_payer, qris_ttl_seconds=s.qris_ttl_seconds,
+                pending_notice_seconds=s.pending_notice_seconds, escalate_after_seconds=s.escalate_after_seconds,
+                resubmit_after_seconds=s.resubmit_after_seconds, check_after_seconds=s.check_after_seconds,
+                low_balance_threshold=s.low_balance_threshold, catalog_sync_minutes=s.catalog_sync_minutes,
+                admin_wa_ids=s.admin_wa_ids, deposit_min=s.deposit_min_amount, deposit_max=s.deposit_max_amount,
+                recheck_finished_hours=s.recheck_finished_hours)
+            supplier = self._built.get("supplier") or _Deferred(lambda: self.supplier)
+            return Shop(self.orders, supplier, Notifier(self.orders, self.store, self.messenger),  # type: ignore[arg-type]
+                        money, timezone=s.timezone)
+
+        return self._once("shop", build)
+
+    @property
+    def agent(self) -> Agent | None:
+        """The model agent over the failover chain, or ``None`` (rules only) without keys."""
+        return self._once("agent", self._build_agent) or None
+
+    def _build_agent(self) -> Any:
+        backend = self.settings.model_backend()
+        log.info("model: %s (%s)", backend.kind, backend.reason)
+        if backend.kind != "gemini":
+            return False  # built: there is none
+        from shared.adapters.gemini import GeminiModel
+        from shared.services.agent import Agent
+        from shared.services.failover import ModelChain, build_chain
 
         s = self.settings
-        money = MoneySettings(
-            qris_fee_payer=s.qris_fee_payer, qris_ttl_seconds=s.qris_ttl_seconds,
-            pending_notice_seconds=s.pending_notice_seconds, escalate_after_seconds=s.escalate_after_seconds,
-            resubmit_after_seconds=s.resubmit_after_seconds, check_after_seconds=s.check_after_seconds,
-            low_balance_threshold=s.low_balance_threshold, catalog_sync_minutes=s.catalog_sync_minutes,
-            admin_wa_ids=s.admin_wa_ids, deposit_min=s.deposit_min_amount, deposit_max=s.deposit_max_amount,
-            recheck_finished_hours=s.recheck_finished_hours)
-        orders = self.orders
-        return Shop(orders, self.provider, Notifier(orders, self.store, messenger), money)
+        model = self._built.get("model") or GeminiModel(base_url=s.gemini_base_url, timeout=s.gemini_timeout_seconds)
+        links = build_chain(s.gemini_api_keys, s.gemini_model, s.gemini_fallback_model)
+        chain = ModelChain(model, links, self.kv, metrics=self.metrics, call_seconds=s.gemini_timeout_seconds)
+        return Agent(chain, shop_name=s.shop_name, history=s.model_history_messages)
 
-    def messenger(self) -> Any:
-        """How functions reach customers outside a turn. ``None`` until the WhatsApp adapter is
-        configured: notifications then wait in the outbox for the reconciler's sweep."""
-        return None
+    @property
+    def deps(self) -> Deps:
+        """What a conversation turn needs."""
+        from shared.services.conversation import Deps, Limits
+
+        def build() -> Deps:
+            s = self.settings
+            limits = Limits(rate_per_minute=s.rate_limit_per_minute, daily_tokens=s.daily_token_budget,
+                            quote_ttl_minutes=max(1, s.quote_ttl_seconds // 60), shop_name=s.shop_name,
+                            model_history=s.model_history_messages)
+            return Deps(catalog=self.catalog, orders=self.orders, shop=self.shop, limits=limits, agent=self.agent,
+                        metrics=self.metrics)
+
+        return self._once("deps", build)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The turn pipeline, sending through the app's messenger."""
+        from shared.services.pipeline import Pipeline
+
+        if self.messenger is None:
+            raise RuntimeError("the turn pipeline needs a messenger: App(settings, messenger=...)")
+        return self._once("pipeline", lambda: Pipeline(self.store, self.deps, self.messenger, acks=self.acks,
+                                                       lease_seconds=self.settings.turn_lease_seconds))
 
     def callback_username(self) -> str:
         """The Atlantic username callbacks are signed with (the sandbox's own in sandbox mode)."""
         if self.settings.atlantic_username:
             return self.settings.atlantic_username
-        self.provider  # noqa: B018  (starts the sandbox when that is the provider)
+        self.supplier  # noqa: B018  (starts the sandbox when that is the supplier)
         return self.sandbox.engine.settings.username if self.sandbox is not None else ""
 
-    def reconcile(self, messenger: Any = None) -> dict[str, int]:
+    def reconcile(self) -> dict[str, int]:
         """One reconciler pass (catalog re-sync included when due). It first records this
         instance's buffered send results, so the outbox sweep never resends a message that went
         out; with a messenger, it also answers conversations whose turn died (stale turns)."""
@@ -220,78 +302,14 @@ class App:
             except Exception:
                 self.acks.put_back(acks)
                 raise
-        shop = self.shop(messenger)
-        pipeline = self.pipeline(messenger) if messenger is not None else None
-        return reconcile_once(shop, sync_catalog=lambda: sync_catalog(self.provider, self.catalog),
+        pipeline = self.pipeline if self.messenger is not None else None
+        return reconcile_once(self.shop, sync_catalog=lambda: sync_catalog(self.supplier, self.catalog),
                               store=self.store, pipeline=pipeline)
-
-    @property
-    def metrics(self) -> Any:
-        if self._metrics is None:
-            from shared.adapters.metrics import PrometheusMetrics
-
-            self._metrics = PrometheusMetrics()
-        return self._metrics
-
-    def agent(self) -> Any:
-        """The model agent over the failover chain, or ``None`` (rules only) without keys."""
-        backend = self.settings.model_backend()
-        log.info("model: %s (%s)", backend.kind, backend.reason)
-        if backend.kind != "gemini":
-            return None
-        from shared.adapters.gemini import GeminiModel
-        from shared.services.agent import Agent
-        from shared.services.failover import ModelChain, build_chain
-
-        model = self._model or GeminiModel(base_url=self.settings.gemini_base_url,
-                                           timeout=self.settings.gemini_timeout_seconds)
-        links = build_chain(self.settings.gemini_api_keys, self.settings.gemini_model,
-                            self.settings.gemini_fallback_model)
-        chain = ModelChain(model, links, self.kv, metrics=self.metrics,
-                           call_seconds=self.settings.gemini_timeout_seconds)
-        return Agent(chain, shop_name=self.settings.shop_name, history=self.settings.model_history_messages)
-
-    def conversation(self, messenger: Any = None) -> Any:
-        from shared.services.conversation import Deps, Limits
-
-        s = self.settings
-        limits = Limits(rate_per_minute=s.rate_limit_per_minute, daily_tokens=s.daily_token_budget,
-                        quote_ttl_minutes=max(1, s.quote_ttl_seconds // 60), shop_name=s.shop_name,
-                        model_history=s.model_history_messages)
-        return Deps(catalog=self.catalog, orders=self.orders, limits=limits, agent=self.agent(),
-                    shop=self.shop(messenger), metrics=self.metrics)
-
-    def pipeline(self, messenger: Any) -> Any:
-        """The turn pipeline sending through ``messenger`` (built once per messenger)."""
-        from shared.services.turns import Pipeline
-
-        with self._lock:
-            if self._pipeline is not None and self._pipeline_messenger is messenger:
-                return self._pipeline
-        pipeline = Pipeline(self.store, self.conversation(messenger), messenger, acks=self.acks,
-                            lease_seconds=self.settings.turn_lease_seconds)
-        with self._lock:
-            self._pipeline, self._pipeline_messenger = pipeline, messenger
-        return pipeline
-
-    @property
-    def provider(self) -> Provider:
-        with self._lock:
-            if self._provider is None:
-                self._provider, self.sandbox = build_provider(self.settings)
-            return self._provider
-
-    @property
-    def kv(self) -> KV:
-        with self._lock:
-            if self._kv is None:
-                self._kv = build_kv(self.settings)
-            return self._kv
 
     def flush(self) -> None:
         """Record buffered send results now (a message that went out is never sent again)."""
         acks = self.acks.take()
-        if acks and self._rpc is not None:
+        if acks and self._built.get("rpc") is not None:
             try:
                 self.store.ack_outbox(acks)
             except Exception:  # shutting down: the outbox sweep resends what stays pending
@@ -299,9 +317,12 @@ class App:
 
     def close(self) -> None:
         self.flush()
-        for adapter in (self._rpc, self._kv, self._provider, self.sandbox):
+        for name in ("rpc", "kv", "supplier"):
+            adapter = self._built.get(name)
             if adapter is not None:
                 adapter.close()
+        if self.sandbox is not None:
+            self.sandbox.close()
 
 
 _app: App | None = None

@@ -14,14 +14,14 @@ place and is logged once by ``bootstrap``:
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from shared.domain.turns import normalize_wa_id
 from shared.errors import ConfigError
@@ -63,18 +63,38 @@ def _url(value: str | None, schemes: tuple[str, ...], what: str) -> str | None:
     return value
 
 
-class Settings(BaseSettings):
-    """Every setting of the product, grouped as in ``.env.example``."""
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines of a ``.env`` file (comments, ``export``, quotes and inline ``# …``
+    comments as dotenv reads them); a missing file is empty."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        return {}
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1].replace("\\n", "\n") if value[0] == '"' else value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        values[key.strip().lower()] = value
+    return values
 
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        env_ignore_empty=True,
-        extra="ignore",
-        case_sensitive=False,
-        hide_input_in_errors=True,
-        frozen=True,
-    )
+
+class Settings(BaseModel):
+    """Every setting of the product, grouped as in ``.env.example``.
+
+    Read from the environment (names in any case), else from ``.env`` (``_env_file=None`` reads
+    none), else the defaults; values passed to the constructor win over both; empty means unset.
+    Lists come as comma-separated strings and are split by their validators. (A loader of our own:
+    pydantic-settings cost every cold start ~50 ms of imports — asyncio among them — for this.)
+    """
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True, frozen=True)
 
     # --- server --------------------------------------------------------------------------------
     app_env: Literal["local", "test", "production"] = "local"
@@ -124,7 +144,7 @@ class Settings(BaseSettings):
     kv_prefix: str = Field("bjw:", pattern=r"^[A-Za-z0-9_:\-]{0,32}$")
 
     # --- Gemini --------------------------------------------------------------------------------
-    gemini_api_keys: Annotated[tuple[GeminiKey, ...], NoDecode] = ()
+    gemini_api_keys: tuple[GeminiKey, ...] = ()
     gemini_model: str = "gemini-2.5-flash-lite"
     gemini_fallback_model: str | None = "gemini-2.5-flash"
     gemini_base_url: str | None = None
@@ -157,7 +177,7 @@ class Settings(BaseSettings):
     media_topic: str | None = Field(None, pattern=r"^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$")
 
     # --- admin ---------------------------------------------------------------------------------
-    admin_wa_ids: Annotated[tuple[str, ...], NoDecode] = ()
+    admin_wa_ids: tuple[str, ...] = ()
     shop_name: str = Field("Bot Jual WA", min_length=1, max_length=60)
 
     # ------------------------------------------------------------------------------------------
@@ -246,11 +266,16 @@ class Settings(BaseSettings):
     # ------------------------------------------------------------------------------------------
     # construction: all problems at once
 
-    def __init__(self, **values: Any) -> None:
+    def __init__(self, _env_file: str | Path | None = ".env", **values: Any) -> None:
+        fields = type(self).model_fields
+        found = read_env_file(Path(_env_file)) if _env_file is not None else {}
+        found.update({k.lower(): v for k, v in os.environ.items() if k.lower() in fields})
+        merged = {k: v for k, v in found.items() if k in fields and v != ""}
+        merged.update(values)
         try:
-            super().__init__(**values)
+            super().__init__(**merged)
         except ValidationError as exc:
-            raise ConfigError(self._explain(exc, values)) from None
+            raise ConfigError(self._explain(exc, merged)) from None
         problems = [message for _, message in self._contradictions()]
         if problems:
             raise ConfigError(problems)
@@ -327,7 +352,7 @@ class Settings(BaseSettings):
                 found.append(({"app_env", "redis_url", "upstash_redis_rest_url"},
                               "APP_ENV: 'production' needs UPSTASH_REDIS_REST_URL + token or REDIS_URL "
                               "(the embedded Redis is for local runs)"))
-            if self.provider_backend().kind == "sandbox":
+            if self.supplier_backend().kind == "sandbox":
                 found.append(({"app_env", "atlantic_api_key"},
                               "ATLANTIC_API_KEY: is required in production (the sandbox sells nothing real)"))
             if self.whatsapp_app_secret is None:
@@ -367,7 +392,7 @@ class Settings(BaseSettings):
     def longest_turn_step(self) -> float:
         """The longest single wait of a turn: one Atlantic call (a read with its retries) or one
         model call. A turn keeps its lease across steps, so the lease must outlast the longest."""
-        from shared.domain.provider import worst_case_seconds
+        from shared.domain.retries import worst_case_seconds
 
         atlantic = worst_case_seconds(self.atlantic_timeout_seconds, self.atlantic_read_retries, read=True)
         return max(atlantic, self.gemini_timeout_seconds)
@@ -390,7 +415,7 @@ class Settings(BaseSettings):
             return Backend("postgres", "DATABASE_URL is set")
         return Backend("embedded", "no DATABASE_URL: migrating the embedded Postgres")
 
-    def provider_backend(self) -> Backend:
+    def supplier_backend(self) -> Backend:
         """Who sells: the real ``atlantic`` API, or the in-process ``sandbox``."""
         if self.atlantic_api_key is not None:
             return Backend("atlantic", f"ATLANTIC_API_KEY is set ({self.atlantic_base_url})")

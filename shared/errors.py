@@ -13,16 +13,16 @@ services and functions only ever see these classes::
     │   ├── IdempotencyConflict      BJ005  a caller key was reused for a different operation
     │   ├── RefundExceedsDebit       BJ006  a refund would return more than the order took
     │   ├── CatalogShrank            BJ007  a price list too short to trust would empty the shop
-    │   ├── ProductNotAvailable      BJ008  the product is empty or no longer sold
+    │   ├── ProductNotForSale        BJ008  the product is empty or no longer sold
     │   └── AmountOutOfRange                a checkout outside its payment method's limits (fee included)
     └── ExternalFailure          something outside our code failed; often worth a retry
         ├── StoreUnavailable         Postgres / PostgREST unreachable, timed out or overloaded
         ├── StoreError               the database answered with an unexpected error (a bug)
         ├── KVUnavailable            Redis / Upstash unreachable, timed out or erroring
-        └── ProviderError            Atlantic answered ``status: false`` (its message is kept)
-            ├── ProviderUnavailable      network error, timeout, 5xx, a non-JSON body (retryable)
-            ├── ProviderBalanceInsufficient  our H2H balance cannot pay ("Saldo anda tidak cukup!")
-            ├── ProductUnavailable       unknown, inactive or empty product ("Produk tidak valid")
+        ├── SupplierError            Atlantic (our supplier) answered ``status: false`` (its message is kept)
+            ├── SupplierUnavailable      network error, timeout, 5xx, a non-JSON body (retryable)
+            ├── SupplierBalanceInsufficient  our H2H balance cannot pay ("Saldo anda tidak cukup!")
+            ├── SupplierProductUnavailable   unknown, inactive or empty at Atlantic ("Produk tidak valid")
             │   └── PriceAboveLimit          the price rose above the ``limit_price`` we sent
             ├── InvalidTarget            the number / meter / game id was refused
             ├── InvalidRequest           a field is missing or malformed; a bug on our side
@@ -112,7 +112,7 @@ class CatalogShrank(DomainRefusal):
     sqlstate = "BJ007"
 
 
-class ProductNotAvailable(DomainRefusal):
+class ProductNotForSale(DomainRefusal):
     """The product is out of stock (empty) or no longer sold."""
 
     sqlstate = "BJ008"
@@ -158,7 +158,7 @@ REFUSALS: dict[str, type[DomainRefusal]] = {
         IdempotencyConflict,
         RefundExceedsDebit,
         CatalogShrank,
-        ProductNotAvailable,
+        ProductNotForSale,
     )
 }
 
@@ -190,7 +190,7 @@ def from_sqlstate(sqlstate: str | None, message: str, detail: Any = None) -> Bot
     return StoreError(message, sqlstate=sqlstate)
 
 
-class ProviderError(ExternalFailure):
+class SupplierError(ExternalFailure):
     """Atlantic refused the call. ``message`` is Atlantic's own text; ``http_status`` its status."""
 
     retryable = False
@@ -203,7 +203,7 @@ class ProviderError(ExternalFailure):
         super().__init__(f"{message}{where}")
 
 
-class ProviderUnavailable(ProviderError):
+class SupplierUnavailable(SupplierError):
     """Atlantic could not be reached or did not answer usefully.
 
     For a create call this is *ambiguous*: the request may have been carried out. Resubmit with the
@@ -213,29 +213,29 @@ class ProviderUnavailable(ProviderError):
     retryable = True
 
 
-class ProviderBalanceInsufficient(ProviderError):
+class SupplierBalanceInsufficient(SupplierError):
     """Our Atlantic (H2H) balance cannot pay for this; top it up. Worth retrying later."""
 
     retryable = True
 
 
-class ProductUnavailable(ProviderError):
+class SupplierProductUnavailable(SupplierError):
     """The product code is unknown, inactive or out of stock at Atlantic."""
 
 
-class PriceAboveLimit(ProductUnavailable):
+class PriceAboveLimit(SupplierProductUnavailable):
     """Atlantic's price is above the ``limit_price`` we sent: the quoted cost no longer holds."""
 
 
-class InvalidTarget(ProviderError):
+class InvalidTarget(SupplierError):
     """The destination (phone, meter, customer or game id) was refused."""
 
 
-class InvalidRequest(ProviderError):
+class InvalidRequest(SupplierError):
     """A required field is missing or malformed (a bug on our side, or an unknown id)."""
 
 
-class DuplicateReference(ProviderError):
+class DuplicateReference(SupplierError):
     """The ``reff_id`` was used before. Atlantic's error carries no transaction id, so this is
     never a final answer about the earlier request."""
 

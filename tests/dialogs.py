@@ -31,8 +31,8 @@ from shared.domain.turns import InboundMessage, OutboxItem
 from shared.services.agent import Agent
 from shared.services.conversation import Deps, Limits
 from shared.services.failover import Link, ModelChain
-from shared.services.money import Notifier, Shop
-from shared.services.turns import Pipeline
+from shared.services.shop import Notifier, Shop
+from shared.services.pipeline import Pipeline
 from tests.fakes import gemini as stub
 
 DIALOGS = json.loads((Path(__file__).parent / "data" / "dialogs.json").read_text())

@@ -39,10 +39,10 @@ class World:
             "check_after_seconds": 1, "resubmit_after_seconds": 5, "pending_notice_seconds": 60,
             "escalate_after_seconds": 600, "low_balance_threshold": 1_000_000, "atlantic_read_retries": 0,
             **settings})
-        self.app = bootstrap.App(self.settings)
-        bootstrap.use(self.app)
         self.messenger = Collect()
-        self.pipeline = self.app.pipeline(self.messenger)
+        self.app = bootstrap.App(self.settings, messenger=self.messenger)
+        bootstrap.use(self.app)
+        self.pipeline = self.app.pipeline
         self.webhook = create_app("atlantic_webhook", str(PROJECT_ROOT / "functions" / "atlantic_webhook" / "main.py")).test_client()
         self.db = psycopg.connect(url, autocommit=True)
 
@@ -106,7 +106,7 @@ class World:
         return [t for t in self.sandbox.engine.trx.values() if t.reff_id == ref]
 
     def reconcile(self) -> dict[str, int]:
-        return self.app.reconcile(self.messenger)
+        return self.app.reconcile()
 
     def invariants(self) -> None:
         """saldo = Σ ledger for every customer; every paid order ended success or refunded."""
@@ -158,8 +158,8 @@ def make_world(fresh_database: Any, redis_url: str, *, api_key: str = "sandbox",
 
             api = postgrest_for(url)
             w.app.close()
-            w.app = bootstrap.App(w.settings, rpc=SupabaseRpc(api.url, api.service_key, timeout=30))
-            w.pipeline = w.app.pipeline(w.messenger)
+            w.app = bootstrap.App(w.settings, rpc=SupabaseRpc(api.url, api.service_key, timeout=30), messenger=w.messenger)
+            w.pipeline = w.app.pipeline
             w.postgrest = api
             bootstrap.use(w.app)
         try:

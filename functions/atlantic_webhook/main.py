@@ -27,7 +27,7 @@ def _json(body: dict, status: int) -> tuple[str, int, dict[str, str]]:
 def atlantic_webhook(request):  # type: ignore[no-untyped-def]
     from shared.bootstrap import app
     from shared.domain.payloads import BadPayload, PayloadTooLarge, parse_json, read_limited
-    from shared.domain.provider import Callback
+    from shared.domain.supplier import Callback
     from shared.errors import StoreUnavailable
     from shared.services import callbacks
 
@@ -49,7 +49,7 @@ def atlantic_webhook(request):  # type: ignore[no-untyped-def]
         log.warning("callback refused: malformed body (%s)", exc)
         return _json({"error": "malformed body"}, 400)
     try:
-        outcome = callbacks.handle(shop_app.shop(shop_app.messenger()), shop_app.store, callback, body)
+        outcome = callbacks.handle(shop_app.shop, shop_app.store, callback, body)
     except StoreUnavailable:
         log.exception("callback for %s could not be handled: the database is unreachable", callback.reff_id)
         return _json({"error": "try again"}, 503)

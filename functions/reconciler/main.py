@@ -18,5 +18,5 @@ def reconciler(request):  # type: ignore[no-untyped-def]
     from shared.bootstrap import app
 
     shop_app = app()
-    report = shop_app.reconcile(shop_app.messenger())
+    report = shop_app.reconcile()
     return json.dumps({"ok": True, **report}), 200, {"Content-Type": "application/json"}

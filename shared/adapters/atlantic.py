@@ -4,7 +4,7 @@ Every call is ``POST <base>/<endpoint>`` with a form-urlencoded body carrying ``
 envelope is ``{"status", "message", "data", "code"}``; ``status`` may be ``true`` or ``"true"``;
 errors come with 4xx/5xx *and* a JSON body, except an unknown path (404, empty) and the odd
 transient 500 with an empty body; a CDN may answer with an HTML page. The answer becomes a typed
-record of :mod:`shared.domain.provider` or one of the :class:`shared.errors.ProviderError`
+record of :mod:`shared.domain.supplier` or one of the :class:`shared.errors.SupplierError`
 subclasses, chosen from Atlantic's message.
 
 Reads retry (network errors, timeouts, 5xx, non-JSON bodies) a few times with a short backoff;
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.domain.provider import (
+from shared.domain.supplier import (
     AccountCheck,
     Bank,
     Bill,
@@ -33,17 +33,17 @@ from shared.domain.provider import (
     Transaction,
     Transfer,
     to_flag,
-    worst_case_seconds,
 )
+from shared.domain.retries import worst_case_seconds
 from shared.errors import (
     DuplicateReference,
     InvalidRequest,
     InvalidTarget,
     PriceAboveLimit,
-    ProductUnavailable,
-    ProviderBalanceInsufficient,
-    ProviderError,
-    ProviderUnavailable,
+    SupplierProductUnavailable,
+    SupplierBalanceInsufficient,
+    SupplierError,
+    SupplierUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -53,18 +53,18 @@ M = TypeVar("M", bound=BaseModel)
 USER_AGENT = "Mozilla/5.0 (compatible; BotJualWA/1.0; +https://github.com/)"
 
 
-def classify(message: str, http_status: int | None, endpoint: str | None = None) -> ProviderError:
+def classify(message: str, http_status: int | None, endpoint: str | None = None) -> SupplierError:
     """Turn Atlantic's ``message`` (and HTTP status) into our error class."""
     m = message.lower()
-    kind: type[ProviderError]
+    kind: type[SupplierError]
     if "saldo" in m and ("cukup" in m or "kurang" in m):
-        kind = ProviderBalanceInsufficient
+        kind = SupplierBalanceInsufficient
     elif "limit" in m and ("harga" in m or "price" in m):
         kind = PriceAboveLimit
     elif "uplicate" in m or "sudah ada" in m or "sudah digunakan" in m or "sudah terdaftar" in m:
         kind = DuplicateReference
     elif "produk" in m or "product" in m:
-        kind = ProductUnavailable
+        kind = SupplierProductUnavailable
     elif any(w in m for w in ("wajib", "invalid request", "metode", "api key", "apikey", "minimal", "maksimal")):
         kind = InvalidRequest
     elif any(w in m for w in ("target", "tujuan", "pelanggan", "meter", "rekening", "nomor")):
@@ -72,9 +72,9 @@ def classify(message: str, http_status: int | None, endpoint: str | None = None)
     elif "tidak ditemukan" in m or "not found" in m or "tidak valid" in m:
         kind = InvalidRequest
     elif http_status is not None and (http_status >= 500 or http_status == 429):
-        kind = ProviderUnavailable
+        kind = SupplierUnavailable
     else:
-        kind = ProviderError
+        kind = SupplierError
     return kind(message, http_status=http_status, endpoint=endpoint)
 
 
@@ -124,9 +124,9 @@ class AtlanticClient:
         try:
             response = self._http.post(endpoint, data=form, **({"timeout": timeout} if timeout else {}))
         except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(f"timed out: {exc}", endpoint=endpoint) from exc
+            raise SupplierUnavailable(f"timed out: {exc}", endpoint=endpoint) from exc
         except httpx.HTTPError as exc:
-            raise ProviderUnavailable(f"unreachable: {type(exc).__name__}: {exc}", endpoint=endpoint) from exc
+            raise SupplierUnavailable(f"unreachable: {type(exc).__name__}: {exc}", endpoint=endpoint) from exc
         status = response.status_code
         log.debug("atlantic %s -> HTTP %s in %.0f ms", endpoint, status, (time.perf_counter() - started) * 1000)
         try:
@@ -136,7 +136,7 @@ class AtlanticClient:
         if not isinstance(body, dict):
             if status == 404:
                 raise InvalidRequest("unknown endpoint (404 with an empty body)", http_status=status, endpoint=endpoint)
-            raise ProviderUnavailable(f"answer is not Atlantic JSON (HTTP {status})", http_status=status,
+            raise SupplierUnavailable(f"answer is not Atlantic JSON (HTTP {status})", http_status=status,
                                       endpoint=endpoint)
         if response.is_success and to_flag(body.get("status")):
             return body.get("data")
@@ -150,7 +150,7 @@ class AtlanticClient:
         for attempt in range(attempts):
             try:
                 return self._once(endpoint, fields, timeout)
-            except ProviderUnavailable:
+            except SupplierUnavailable:
                 if attempt + 1 >= attempts:
                     raise
                 time.sleep(self._backoff * 2**attempt)
@@ -161,7 +161,7 @@ class AtlanticClient:
         try:
             return model.model_validate(data if isinstance(data, dict) else {})
         except ValidationError as exc:
-            raise ProviderError(f"unexpected reply shape: {exc.error_count()} problem(s)", endpoint=endpoint) from exc
+            raise SupplierError(f"unexpected reply shape: {exc.error_count()} problem(s)", endpoint=endpoint) from exc
 
     @staticmethod
     def _many(model: type[M], data: Any, endpoint: str) -> list[M]:

@@ -13,7 +13,7 @@ import re
 import threading
 from typing import Any
 
-from shared.domain.llm import ModelReply, ModelRequest, ToolCall, ToolSpec, Turn
+from shared.domain.llm import ModelReply, ModelRequest, ToolCall, ToolSpec, ModelMessage
 from shared.errors import ModelRateLimited, ModelRefused, ModelUnavailable
 
 API_VERSION = "v1beta"
@@ -37,7 +37,7 @@ def _schema(spec: dict[str, Any]) -> Any:
     return types.Schema(**kwargs)
 
 
-def _content(turn: Turn) -> Any:
+def _content(turn: ModelMessage) -> Any:
     from google.genai import types
 
     if turn.call is not None:
@@ -112,7 +112,7 @@ class GeminiModel:
         )
         try:
             response = self._client(key).models.generate_content(
-                model=model, contents=[_content(t) for t in request.turns], config=config)
+                model=model, contents=[_content(t) for t in request.messages], config=config)
         except errors.ClientError as exc:
             if exc.code == 429:
                 delay, daily = _retry_info(exc.details, exc.message)

@@ -82,9 +82,9 @@ class SqlOrders:
     def start_processing(self, ref: str, *, resubmit: bool = False) -> Order:
         return Order.from_json(self.rpc.call("start_processing", {"p_ref": ref, "p_resubmit": resubmit}))
 
-    def record_submission(self, ref: str, atlantic_id: str | None, provider_status: str | None) -> Order:
+    def record_submission(self, ref: str, atlantic_id: str | None, supplier_status: str | None) -> Order:
         return Order.from_json(self.rpc.call("record_submission", {
-            "p_ref": ref, "p_atlantic_id": atlantic_id, "p_provider_status": provider_status}))
+            "p_ref": ref, "p_atlantic_id": atlantic_id, "p_provider_status": supplier_status}))
 
     def finish(self, ref: str, status: str, *, sn: str | None = None, reason: str | None = None,
                atlantic_id: str | None = None) -> Order:

@@ -13,10 +13,12 @@ import functools
 import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain import vocab
-from shared.domain.provider import PriceItem
+
+if TYPE_CHECKING:
+    from shared.domain.supplier import PriceItem
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
-class Turn:
+class ModelMessage:
     """One entry of the conversation sent to the model: text, a tool call, or a tool's result."""
 
     role: Literal["user", "model"]
@@ -35,7 +35,7 @@ class Turn:
 @dataclass(frozen=True)
 class ModelRequest:
     system: str
-    turns: tuple[Turn, ...]
+    messages: tuple[ModelMessage, ...]
     tools: tuple[ToolSpec, ...] = ()
     max_output_tokens: int = 350
     temperature: float = 0.3
@@ -43,7 +43,7 @@ class ModelRequest:
     def size(self) -> int:
         """Characters sent: instructions, conversation and tool declarations (the prompt size)."""
         turns = sum(len(t.text or "") + len(json.dumps(t.call.args if t.call else t.result or {}, ensure_ascii=False))
-                    for t in self.turns)
+                    for t in self.messages)
         tools = sum(len(json.dumps({"n": s.name, "d": s.description, "p": s.parameters}, ensure_ascii=False))
                     for s in self.tools)
         return len(self.system) + turns + tools

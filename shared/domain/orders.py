@@ -62,7 +62,7 @@ class Order:
     recent_duplicate: dict[str, Any] | None = None
     fee_paid: int = 0  # the QRIS fee the customer paid for this order (refunded with it on failure)
     flipped_to: str | None = None  # Atlantic's final status when it contradicts ours (a reversal)
-    provider_status: str | None = None
+    supplier_status: str | None = None
     payment_ref: str | None = None  # the checkout paying for it, and how that stands
     payment_status: str | None = None
 
@@ -83,7 +83,7 @@ class Order:
                    submit_attempts=int(row.get("submit_attempts") or 0), failure_reason=row.get("failure_reason"),
                    outcome=row.get("outcome"), recent_duplicate=row.get("recent_duplicate"),
                    fee_paid=int(row.get("fee_paid") or 0), flipped_to=row.get("flipped_to"),
-                   provider_status=row.get("provider_status"),
+                   supplier_status=row.get("supplier_status"),
                    payment_ref=(row.get("payment") or {}).get("ref"),
                    payment_status=(row.get("payment") or {}).get("status"))
 
@@ -149,7 +149,7 @@ class Payment:
                    saldo=row.get("saldo"))
 
 
-def provider_fee(amount: int, flat: int, percent: Decimal | str) -> int:
+def method_fee(amount: int, flat: int, percent: Decimal | str) -> int:
     """Atlantic's deposit fee: ``round(flat + amount × percent / 100)`` (half up)."""
     fee = Decimal(flat) + Decimal(amount) * Decimal(str(percent)) / 100
     return int(fee.quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -159,9 +159,9 @@ def gross_for_net(net: int, flat: int, percent: Decimal | str) -> tuple[int, int
     """The amount to charge so that ``amount - fee(amount) >= net``: returns (amount, fee)."""
     rate = Decimal(str(percent)) / 100
     amount = int(((Decimal(net) + flat) / (1 - rate)).to_integral_value(rounding="ROUND_FLOOR"))
-    while amount - provider_fee(amount, flat, percent) < net:
+    while amount - method_fee(amount, flat, percent) < net:
         amount += 1
-    return amount, provider_fee(amount, flat, percent)
+    return amount, method_fee(amount, flat, percent)
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class Checkout:
 def plan_checkout(total: int, margin: int, flat: int, percent: Decimal | str, fee_payer: str) -> Checkout:
     """Who pays the fee is a setting, but the fee never eats the whole margin: when the seller
     would pay more than the margin, the customer pays the fee for this checkout."""
-    fee = provider_fee(total, flat, percent)
+    fee = method_fee(total, flat, percent)
     if fee_payer == "seller" and fee < margin:
         return Checkout(total, fee, "seller")
     amount, fee = gross_for_net(total, flat, percent)

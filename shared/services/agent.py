@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from shared.domain import targets
-from shared.domain.llm import ModelRequest, ToolCall, ToolSpec, Turn
+from shared.domain.llm import ModelRequest, ToolCall, ToolSpec, ModelMessage
 from shared.domain.money import rupiah
 from shared.domain.nlu import Understanding
 from shared.domain.search import parse_query
@@ -92,11 +92,11 @@ class Agent:
 
     def request(self, turn: Any) -> ModelRequest:
         history = [m for m in turn.input.history if m.text][-self.history:]
-        turns = [Turn(role="user" if m.direction == "in" else "model", text=m.text[:400]) for m in history]
+        turns = [ModelMessage(role="user" if m.direction == "in" else "model", text=m.text[:400]) for m in history]
         context = self.context(turn)
         current = turn.input.text[:1000]
-        turns.append(Turn(role="user", text=f"[konteks]\n{context}\n[pesan]\n{current}" if context else current))
-        return ModelRequest(system=self.system, turns=tuple(turns), tools=TOOLS)
+        turns.append(ModelMessage(role="user", text=f"[konteks]\n{context}\n[pesan]\n{current}" if context else current))
+        return ModelRequest(system=self.system, messages=tuple(turns), tools=TOOLS)
 
     # -- the turn ------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The buying half of a conversation: quotes (one or several targets, bills), the customer's own
 confirmation, paying from saldo or by QRIS, deposits, payment checks and cancellation.
 
-These run inside a turn (``shared.services.conversation.Turn``); the model never reaches them
+These run inside a turn (``shared.services.conversation.TurnContext``); the model never reaches them
 except through ``get_quote``. Paying from saldo happens in the confirming transaction; the paid
 orders are fulfilled right after the turn's replies are sent.
 """
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from shared.domain import replies, targets
 from shared.domain.orders import Order
 from shared.domain.search import SearchQuery
-from shared.errors import AmountOutOfRange, InvalidTarget, NotFound, ProductNotAvailable, ProviderError
-from shared.services.money import checkout_message, refresh_payment, start_checkout
+from shared.errors import AmountOutOfRange, InvalidTarget, NotFound, ProductNotForSale, SupplierError
+from shared.services.payments import checkout_message, refresh_payment, start_checkout
 
 if TYPE_CHECKING:
-    from shared.services.conversation import Turn
+    from shared.services.conversation import TurnContext
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def _summary(order: Order) -> dict[str, Any]:
     return {"ref": order.ref, "price": order.price, "status": order.status, "target": order.target}
 
 
-def quote(turn: Turn, item: dict[str, Any], raw_targets: list[str], *, replace_ref: str | None = None) -> None:
+def quote(turn: TurnContext, item: dict[str, Any], raw_targets: list[str], *, replace_ref: str | None = None) -> None:
     """Quote ``item`` for one or several targets; one confirmation covers them all."""
     resolved = []
     for raw in raw_targets:
@@ -57,7 +57,7 @@ def quote(turn: Turn, item: dict[str, Any], raw_targets: list[str], *, replace_r
         for target in resolved:
             made.append(turn.deps.orders.create_quote(turn.customer.id, item["code"], target, batch=batch,
                                                       replace_ref=replace_ref if not made else None))
-    except (ProductNotAvailable, NotFound):
+    except (ProductNotForSale, NotFound):
         turn.state.pick = None
         turn.act("product_gone", products=[item["code"]])
         turn.say(replies.product_gone())
@@ -65,7 +65,7 @@ def quote(turn: Turn, item: dict[str, Any], raw_targets: list[str], *, replace_r
     _show_quotes(turn, made, item)
 
 
-def _show_quotes(turn: Turn, made: list[Order], item: dict[str, Any]) -> None:
+def _show_quotes(turn: TurnContext, made: list[Order], item: dict[str, Any]) -> None:
     turn.state.pick = None
     turn.state.awaiting = None
     turn.state.settled = []
@@ -83,7 +83,7 @@ def _show_quotes(turn: Turn, made: list[Order], item: dict[str, Any]) -> None:
     turn.say(text, buttons=buttons)
 
 
-def confirm(turn: Turn, *, method: str | None = None) -> None:
+def confirm(turn: TurnContext, *, method: str | None = None) -> None:
     """The customer's own "ya" (or the quote's code, or the button): confirm, then pay.
 
     Safe to say twice: orders already paid are reported as paid (and being processed), never as
@@ -144,7 +144,7 @@ def confirm(turn: Turn, *, method: str | None = None) -> None:
         qris(turn, ready, result.total)
 
 
-def already_paid(turn: Turn) -> None:
+def already_paid(turn: TurnContext) -> None:
     """A confirmation word, or "pakai saldo", for orders that were paid meanwhile."""
     orders = turn._settled_orders()
     turn.fulfil += [o["ref"] for o in orders if o.get("status") == "paid"]  # a turn that died before submitting
@@ -152,7 +152,7 @@ def already_paid(turn: Turn) -> None:
     turn.say(replies.already_paid(orders) if orders else replies.nothing_to_confirm())
 
 
-def resend_checkout(turn: Turn) -> bool:
+def resend_checkout(turn: TurnContext) -> bool:
     """"ya" again while a QRIS waits: show the same one (never a second checkout for one order)."""
     shop = turn.shop
     payment = shop.orders.find_payment(ref=turn.state.awaiting["payment"]) if shop else None
@@ -169,7 +169,7 @@ def resend_checkout(turn: Turn) -> bool:
     return True
 
 
-def qris(turn: Turn, orders: list[Order], total: int) -> None:
+def qris(turn: TurnContext, orders: list[Order], total: int) -> None:
     shop = turn.shop
     turn.state.awaiting = {"refs": [o.ref for o in orders], "total": total, "payment": None}
     try:
@@ -178,7 +178,7 @@ def qris(turn: Turn, orders: list[Order], total: int) -> None:
         turn.act("qris_out_of_range", products=[o.code for o in orders], order=_summary(orders[0]))
         turn.say(replies.qris_out_of_range(exc.detail, turn.customer.saldo))
         return
-    except ProviderError as exc:
+    except SupplierError as exc:
         log.warning("QRIS for %s failed: %s", [o.ref for o in orders], exc)
         turn.act("provider_busy", products=[o.code for o in orders], order=_summary(orders[0]))
         turn.say(replies.provider_busy())
@@ -199,7 +199,7 @@ def _image(message: dict[str, Any]) -> Any:
     return OutboundMessage(text=message["text"], kind="image", payload=message["payload"])
 
 
-def choose_method(turn: Turn, text: str) -> bool:
+def choose_method(turn: TurnContext, text: str) -> bool:
     """"qris" / "pakai saldo" while a quote or a confirmed order waits for payment."""
     lowered = text.lower()
     if not (turn.state.quotes or turn.state.awaiting):
@@ -221,7 +221,7 @@ def choose_method(turn: Turn, text: str) -> bool:
     return False
 
 
-def check_payment(turn: Turn) -> bool:
+def check_payment(turn: TurnContext) -> bool:
     """"sudah bayar": ask Atlantic now instead of waiting for the callback."""
     shop, awaiting = turn.shop, turn.state.awaiting or {}
     if shop is None or not awaiting.get("payment"):
@@ -245,7 +245,7 @@ def check_payment(turn: Turn) -> bool:
     return True
 
 
-def cancel(turn: Turn) -> None:
+def cancel(turn: TurnContext) -> None:
     refs = [q["ref"] for q in turn.state.quotes] or list((turn.state.awaiting or {}).get("refs") or [])
     turn.state.pick = None
     turn.state.want = None
@@ -268,22 +268,22 @@ def cancel(turn: Turn) -> None:
     turn.say(replies.cancelled({"ref": ", ".join(o.ref for o in results)}))
 
 
-def _cancel_checkout(turn: Turn, payment_ref: str) -> None:
+def _cancel_checkout(turn: TurnContext, payment_ref: str) -> None:
     shop = turn.shop
     payment = shop.orders.find_payment(ref=payment_ref)
     if payment is None or payment.status != "pending" or not payment.atlantic_id:
         return
     try:
-        status = shop.provider.cancel_deposit(payment.atlantic_id).status
+        status = shop.supplier.cancel_deposit(payment.atlantic_id).status
         shop.orders.settle_payment(payment.ref, status)
-    except ProviderError as exc:  # already paid? then the money lands in saldo when it settles
+    except SupplierError as exc:  # already paid? then the money lands in saldo when it settles
         log.info("cancelling checkout %s: %s", payment_ref, exc)
 
 
 DEPOSIT_METHODS = ("QRIS", "DANA", "OVO", "SHOPEEPAY", "LINKAJA", "BCA", "BRI")
 
 
-def deposit(turn: Turn, amount: int | None, method: str | None, *, phone: str | None = None) -> None:
+def deposit(turn: TurnContext, amount: int | None, method: str | None, *, phone: str | None = None) -> None:
     """Top up saldo: QRIS by default, an e-wallet link or a VA when asked. The method's limits (fee
     included) are checked before anything is created; OVO charges a phone number, asked for."""
     shop = turn.shop
@@ -298,7 +298,7 @@ def deposit(turn: Turn, amount: int | None, method: str | None, *, phone: str | 
     code = method if method in DEPOSIT_METHODS else "QRIS"
     try:
         low, high = shop.deposit_range(code)
-    except ProviderError as exc:
+    except SupplierError as exc:
         log.warning("deposit method %s: %s", code, exc)
         turn.act("provider_busy")
         turn.say(replies.provider_busy())
@@ -324,7 +324,7 @@ def deposit(turn: Turn, amount: int | None, method: str | None, *, phone: str | 
         turn.act("deposit_out_of_range", method=code)
         turn.say(replies.deposit_out_of_range(code, amount, exc.detail.get("net_min", low), exc.detail.get("net_max", high)))
         return
-    except ProviderError as exc:
+    except SupplierError as exc:
         log.warning("deposit checkout failed: %s", exc)
         turn.act("provider_busy")
         turn.say(replies.deposit_refused(code) if not exc.retryable else replies.provider_busy())
@@ -339,7 +339,7 @@ def deposit(turn: Turn, amount: int | None, method: str | None, *, phone: str | 
         turn.say(message["text"])
 
 
-def bill(turn: Turn, provider: str | None, target: str | None) -> None:
+def bill(turn: TurnContext, provider: str | None, target: str | None) -> None:
     """cek tagihan → inquiry at Atlantic → a bill quote (name, periods, bill, admin, total)."""
     shop = turn.shop
     if shop is None:
@@ -359,12 +359,12 @@ def bill(turn: Turn, provider: str | None, target: str | None) -> None:
     product = hits[0]
     ref = turn.deps.orders.reserve_ref()
     try:
-        inquiry = shop.provider.bill_inquiry(product.code, ref, target)
+        inquiry = shop.supplier.bill_inquiry(product.code, ref, target)
     except InvalidTarget:
         turn.act("bill_not_found", products=[product.code])
         turn.say(replies.bill_not_found())
         return
-    except ProviderError as exc:
+    except SupplierError as exc:
         log.warning("bill inquiry failed: %s", exc)
         turn.act("provider_busy", products=[product.code])
         turn.say(replies.provider_busy())
@@ -375,7 +375,7 @@ def bill(turn: Turn, provider: str | None, target: str | None) -> None:
     turn.state.bill_for = None
     try:
         order = turn.deps.orders.create_quote(turn.customer.id, product.code, target, ref=ref, bill=details)
-    except (ProductNotAvailable, NotFound):
+    except (ProductNotForSale, NotFound):
         turn.act("product_gone", products=[product.code])
         turn.say(replies.product_gone())
         return
@@ -383,7 +383,7 @@ def bill(turn: Turn, provider: str | None, target: str | None) -> None:
     _show_quotes(turn, [order], item)
 
 
-def history(turn: Turn, ledger: bool) -> None:
+def history(turn: TurnContext, ledger: bool) -> None:
     if ledger:
         rows = turn.deps.orders.ledger(turn.customer.id, limit=5)
         turn.act("mutations")

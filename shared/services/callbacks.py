@@ -26,10 +26,12 @@ import logging
 from typing import Any
 
 from shared.domain.orders import Order, Payment
-from shared.domain.provider import Callback, Transaction
-from shared.errors import ProviderError, ProviderUnavailable
+from shared.domain.supplier import Callback, Transaction
+from shared.errors import SupplierError, SupplierUnavailable
 from shared.ports import Store
-from shared.services.money import Shop, apply_deposit, deposit_matches, settle_order, transaction_matches
+from shared.services.fulfilment import settle_order, transaction_matches
+from shared.services.payments import apply_deposit, deposit_matches
+from shared.services.shop import Shop
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +83,13 @@ def _transaction(shop: Shop, store: Store, callback: Callback, body: dict[str, A
     if order.atlantic_id and callback.id and callback.id != order.atlantic_id:
         log.warning("callback for order %s names another transaction id: asking about ours", order.ref)
     try:
-        trx = shop.provider.transaction_status(asked, order.kind)
-    except ProviderUnavailable as exc:
+        trx = shop.supplier.transaction_status(asked, order.kind)
+    except SupplierUnavailable as exc:
         if order.atlantic_id is None:  # the body's id is our only way to this order's outcome
             _keep_unverified(store, callback, body)
         log.warning("callback for order %s: Atlantic unreachable (%s); deferred", order.ref, exc)
         return DEFERRED
-    except ProviderError as exc:  # Atlantic does not know that id: a forgery, or a mix-up
+    except SupplierError as exc:  # Atlantic does not know that id: a forgery, or a mix-up
         log.warning("callback for order %s: Atlantic refuses id (%s); ignored", order.ref, exc)
         return MISMATCH
     if not transaction_matches(order, trx, asked):
@@ -115,11 +117,11 @@ def _deposit(shop: Shop, store: Store, callback: Callback, body: dict[str, Any])
     if payment.status != "pending":
         return REPLAY  # settled already; deposits do not change after that
     try:
-        deposit = shop.provider.deposit_status(payment.atlantic_id)  # our id, never the body's
-    except ProviderUnavailable as exc:
+        deposit = shop.supplier.deposit_status(payment.atlantic_id)  # our id, never the body's
+    except SupplierUnavailable as exc:
         log.warning("callback for payment %s: Atlantic unreachable (%s); the reconciler polls it", payment.ref, exc)
         return DEFERRED
-    except ProviderError as exc:
+    except SupplierError as exc:
         log.warning("callback for payment %s: Atlantic refuses our id (%s)", payment.ref, exc)
         return MISMATCH
     if not deposit_matches(payment, deposit):

@@ -1,4 +1,4 @@
-"""Catalog use cases: sync the provider's price lists into our catalog, and search it."""
+"""Catalog use cases: sync the supplier's (Atlantic's) price lists into our catalog, and search it."""
 
 from __future__ import annotations
 
@@ -6,24 +6,24 @@ import logging
 
 from shared.domain.catalog import ProductHit, SyncResult, normalize, source_fields
 from shared.domain.search import SearchQuery, parse_query
-from shared.errors import ProviderError
-from shared.ports import Catalog, Provider
+from shared.errors import SupplierError
+from shared.ports import Catalog, Supplier
 
 log = logging.getLogger(__name__)
 
 PRICE_LISTS = ("prabayar", "pascabayar")
 
 
-def sync_catalog(provider: Provider, catalog: Catalog, *, force: bool = False) -> SyncResult:
+def sync_catalog(supplier: Supplier, catalog: Catalog, *, force: bool = False) -> SyncResult:
     """Fetch every price list, normalize it and sync it. A list that fails to load is left as it
     is (its products are not marked unavailable); if none loads, the error is raised."""
     rows: dict[str, dict] = {}
     synced: list[str] = []
-    failures: list[ProviderError] = []
+    failures: list[SupplierError] = []
     for kind in PRICE_LISTS:
         try:
-            items = provider.price_list(kind)
-        except ProviderError as exc:
+            items = supplier.price_list(kind)
+        except SupplierError as exc:
             log.warning("catalog sync: the %s price list could not be loaded: %s", kind, exc)
             failures.append(exc)
             continue

@@ -65,7 +65,7 @@ class Deps:
     orders: Orders
     limits: Limits = field(default_factory=Limits)
     agent: Any = None  # shared.services.agent.Agent
-    shop: Any = None   # shared.services.money.Shop: QRIS, deposits, bills, fulfilment (None: confirm only)
+    shop: Any = None   # shared.services.shop.Shop: QRIS, deposits, bills, fulfilment (None: confirm only)
     metrics: Any = field(default_factory=NullMetrics)
     clock: Callable[[], float] = time.time
 
@@ -97,10 +97,10 @@ class Reply:
 
 def respond(turn: TurnInput, deps: Deps) -> Reply:
     """Decide this turn's replies. Never raises for a refusal; bugs surface to the pipeline."""
-    return Turn(turn, deps).run()
+    return TurnContext(turn, deps).run()
 
 
-class Turn:
+class TurnContext:
     def __init__(self, turn: TurnInput, deps: Deps) -> None:
         self.input = turn
         self.deps = deps

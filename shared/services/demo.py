@@ -12,9 +12,8 @@ log = logging.getLogger(__name__)
 
 
 class Demo:
-    def __init__(self, app: Any, messenger: Any) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
-        self.messenger = messenger
         self.last_payment: str | None = None
         self.customer_id: int | None = None
         self._stop = threading.Event()
@@ -49,7 +48,7 @@ class Demo:
         self.remember(replies)
         deadline = time.time() + timeout
         while time.time() < deadline:
-            self.app.reconcile(self.messenger)
+            self.app.reconcile()
             if not self._in_flight():
                 return
             time.sleep(0.5)
@@ -71,7 +70,7 @@ class Demo:
         def loop() -> None:
             while not self._stop.wait(1.0):
                 try:
-                    self.app.reconcile(self.messenger)
+                    self.app.reconcile()
                 except Exception:
                     log.exception("demo reconcile failed")
 

@@ -17,7 +17,7 @@ import logging
 import time
 from typing import Any, Callable
 
-from shared.ports import Provider, Store
+from shared.ports import Supplier, Store
 
 log = logging.getLogger(__name__)
 
@@ -54,25 +54,25 @@ class TurnLease:
         log.info("conversation %s: lease extended for a %.0f s step", self.conversation_id, seconds)
 
 
-# Provider calls a turn may make, by how long they may take at worst.
+# Supplier (Atlantic) calls a turn may make, by how long they may take at worst.
 _READS = frozenset({"profile", "price_list", "transaction_status", "deposit_methods", "deposit_status",
                     "bank_list", "check_account", "transfer_status"})
 _CREATES = frozenset({"create_transaction", "bill_inquiry", "pay_bill", "create_deposit", "cancel_deposit",
                       "instant_deposit", "create_transfer"})
 
 
-class LeasedProvider:
-    """The provider as a turn uses it: every call first makes sure the lease outlasts the call."""
+class LeasedSupplier:
+    """The supplier as a turn uses it: every call first makes sure the lease outlasts the call."""
 
-    def __init__(self, provider: Provider, lease: TurnLease) -> None:
-        self._provider = provider
+    def __init__(self, supplier: Supplier, lease: TurnLease) -> None:
+        self._supplier = supplier
         self._lease = lease
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._provider, name)
+        attr = getattr(self._supplier, name)
         if name not in _READS and name not in _CREATES:
             return attr
-        worst = self._provider.worst_case_seconds(read=name in _READS)
+        worst = self._supplier.worst_case_seconds(read=name in _READS)
         lease = self._lease
 
         def call(*args: Any, **kwargs: Any) -> Any:

@@ -15,7 +15,9 @@ from typing import Any, Callable
 from shared.domain import replies
 from shared.ports import Store
 from shared.services import callbacks
-from shared.services.money import Shop, check_order, fulfil, refresh_payment
+from shared.services.fulfilment import check_order, fulfil
+from shared.services.payments import refresh_payment
+from shared.services.shop import Shop
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ STALE_TURN_SECONDS = 10        # inbound messages this old, with no turn running
 def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None, store: Store | None = None,
                    pipeline: Any = None) -> dict[str, int]:
     """One pass. ``store`` enables the re-check of callbacks kept unverified; ``pipeline`` (a
-    :class:`shared.services.turns.Pipeline`) answers conversations whose turn died."""
+    :class:`shared.services.pipeline.Pipeline`) answers conversations whose turn died."""
     s = shop.settings
     done: Counter[str] = Counter()
 
@@ -120,7 +122,7 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None,
     def balance() -> int:
         if not shop.orders.claim_job("balance_check", 600):
             return 0
-        profile = shop.provider.profile()
+        profile = shop.supplier.profile()
         if profile.balance < s.low_balance_threshold and shop.orders.claim_job("low_balance_alert", 3600):
             log.warning("Atlantic balance %d is below %d", profile.balance, s.low_balance_threshold)
             shop.notifier.admins(s.admin_wa_ids, replies.admin_low_balance(profile.balance, s.low_balance_threshold))

@@ -150,7 +150,7 @@ create table public.orders (
   payment_id        bigint,
   atlantic_id       text unique,
   sn                text,
-  provider_status   text,
+  supplier_status   text,
   failure_reason    text,
   quote_expires_at  timestamptz,
   created_at        timestamptz not null default now(),

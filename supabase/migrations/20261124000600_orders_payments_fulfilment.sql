@@ -79,7 +79,7 @@ as $$
     'kind', o.kind, 'batch', o.batch, 'bill', o.bill, 'atlantic_id', o.atlantic_id,
     'payment_method', o.payment_method, 'customer_id', o.customer_id,
     'submit_attempts', o.submit_attempts, 'failure_reason', o.failure_reason, 'fee_paid', o.fee_paid,
-    'flipped_to', o.flipped_to, 'provider_status', o.provider_status,
+    'flipped_to', o.flipped_to, 'supplier_status', o.supplier_status,
     'payment', (select jsonb_build_object('ref', y.ref, 'status', y.status) from public.payments y
                  where y.id = o.payment_id),
     'category', (select category from public.products p where p.id = o.product_id),
@@ -516,7 +516,7 @@ declare
 begin
   update public.orders
      set atlantic_id = coalesce(atlantic_id, p_atlantic_id),
-         provider_status = coalesce(p_provider_status, provider_status), updated_at = now()
+         supplier_status = coalesce(p_provider_status, supplier_status), updated_at = now()
    where ref = p_ref and status in ('processing', 'success', 'refunded', 'failed')
   returning * into v_order;
   if v_order.id is null then
@@ -558,12 +558,12 @@ begin
     update public.orders set atlantic_id = p_atlantic_id where id = v_order.id returning * into v_order;
   end if;
   if v_order.status = 'processing' and p_status = 'success' then
-    update public.orders set status = 'success', sn = p_sn, provider_status = p_status, finished_at = now(),
+    update public.orders set status = 'success', sn = p_sn, supplier_status = p_status, finished_at = now(),
                              updated_at = now()
      where id = v_order.id returning * into v_order;
     v_outcome := 'success';
   elsif v_order.status = 'processing' and p_status = 'failed' then
-    update public.orders set status = 'failed', provider_status = p_status, failure_reason = left(p_reason, 300),
+    update public.orders set status = 'failed', supplier_status = p_status, failure_reason = left(p_reason, 300),
                              updated_at = now()
      where id = v_order.id;
     perform public.post_ledger(v_order.customer_id, 'refund', v_order.price, 'refund:' || v_order.ref, v_order.id,
@@ -582,7 +582,7 @@ begin
   elsif v_order.status in ('success', 'refunded') and p_status in ('success', 'failed') then
     -- Atlantic changed its mind about a final state: record it, move no money, a human decides
     if v_order.flipped_to is distinct from p_status then
-      update public.orders set flipped_to = p_status, flipped_at = now(), provider_status = p_status,
+      update public.orders set flipped_to = p_status, flipped_at = now(), supplier_status = p_status,
                                updated_at = now()
        where id = v_order.id returning * into v_order;
       v_outcome := 'conflict';

@@ -36,7 +36,8 @@ class Quiet:
         return "wamid.cold"
 
 app = bootstrap.app()
-replies = app.pipeline(Quiet()).handle(InboundMessage(wamid="wamid.cold.%s", wa_id="6281300000001", text="halo kak"))
+app.messenger = Quiet()  # a function hands its messenger to the app once
+replies = app.pipeline.handle(InboundMessage(wamid="wamid.cold.%s", wa_id="6281300000001", text="halo kak"))
 assert replies and replies[-1].messages, replies
 print((time.perf_counter() - t) * 1000)
 """

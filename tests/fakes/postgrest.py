@@ -1,6 +1,6 @@
 """A PostgREST-RPC stand-in: ``POST /rest/v1/rpc/<fn>`` served from the real SQL functions.
 
-It behaves like Supabase's API gateway + PostgREST for the one endpoint we use, so supabase-py's
+It behaves like Supabase's API gateway + PostgREST for the one endpoint we use, so our client's
 real request path runs end to end in tests:
 
 - the gateway requires an ``apikey`` header holding one of the project's keys (else 401);

@@ -30,7 +30,7 @@ from shared.domain.turns import InboundMessage
 from shared.services.agent import Agent
 from shared.services.conversation import Deps, Limits
 from shared.services.failover import Link, ModelChain, seconds_to_pacific_midnight
-from shared.services.turns import Pipeline
+from shared.services.pipeline import Pipeline
 from tests import dialogs
 from tests.fakes import gemini as stub
 

@@ -18,7 +18,8 @@ from shared.adapters.orders_store import SqlOrders
 from shared.adapters.store import SqlStore
 from shared.config import PROJECT_ROOT
 from shared.domain.money import rupiah
-from shared.services.money import MoneySettings, Notifier, Shop, fulfil
+from shared.services.fulfilment import fulfil
+from shared.services.shop import MoneySettings, Notifier, Shop
 
 from tests.world import ADMIN, SIGNATURE, USERNAME, World
 
@@ -258,7 +259,7 @@ def paid_order(world: World, text: str = "pulsa xl 10rb ke 087812345678") -> tup
 
 def test_callbacks_three_times_and_out_of_order(world: World) -> None:
     wa, ref = paid_order(world)
-    fulfil(world.app.shop(), ref)
+    fulfil(world.app.shop, ref)
     sent = world.deliver()
     assert [s for _, s in sent] == [200]
     success = sent[0][0]
@@ -282,7 +283,7 @@ def test_callbacks_three_times_and_out_of_order(world: World) -> None:
 def test_a_lost_submission_is_resubmitted_with_the_same_reff_id(world: World, fault: str) -> None:
     wa, ref = paid_order(world)
     world.sandbox.faults["/transaksi/create"] = [fault]
-    fulfil(world.app.shop(), ref)
+    fulfil(world.app.shop, ref)
     assert world.order(ref)["status"] == "processing" and world.order(ref)["atlantic_id"] is None
     assert len(world.provider_trx(ref)) == (1 if fault == "lost" else 0)
 
@@ -304,7 +305,7 @@ def test_a_crash_between_create_and_recording_the_id(world: World, postgrest_for
 
     rpc = SupabaseRpc(api.url, api.service_key)
     orders = SqlOrders(rpc)
-    shop = Shop(orders, world.app.provider, Notifier(orders, SqlStore(rpc), None), MoneySettings())
+    shop = Shop(orders, world.app.supplier, Notifier(orders, SqlStore(rpc), None), MoneySettings())
     api.refuse["record_submission"] = 1
     with pytest.raises(Exception):
         fulfil(shop, ref)
@@ -336,10 +337,10 @@ def test_a_killed_process_mid_submission_never_makes_a_second_transaction(world:
     world.sandbox.faults["/transaksi/create"] = ["slow:5"]
     code = (
         "import sys; from shared.config import Settings; from shared.bootstrap import App;"
-        "from shared.services.money import fulfil;"
+        "from shared.services.fulfilment import fulfil;"
         f"app = App(Settings(_env_file=None, database_url={world.url!r}, atlantic_api_key='sandbox',"
         f" atlantic_base_url={world.sandbox.url!r}, atlantic_username={USERNAME!r}));"
-        f"fulfil(app.shop(), {ref!r})"
+        f"fulfil(app.shop, {ref!r})"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT_ROOT,
                             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
@@ -375,7 +376,7 @@ def test_concurrent_reconcilers_submit_each_order_once(world: World) -> None:
 def test_an_unresolved_order_is_escalated_never_refunded(world: World) -> None:
     wa, ref = paid_order(world)
     world.sandbox.faults["/transaksi/create"] = ["lost"]
-    fulfil(world.app.shop(), ref)
+    fulfil(world.app.shop, ref)
     world.db.execute("update orders set processing_at = now() - interval '2 hours', last_submit_at = now(),"
                      " next_check_at = now() + interval '1 hour' where ref = %s", [ref])
     world.reconcile()
@@ -421,7 +422,7 @@ def test_nothing_recorded_means_503_so_atlantic_retries(world: World, postgrest_
     from shared.adapters.supabase import SupabaseRpc
 
     wa, ref = paid_order(world)
-    fulfil(world.app.shop(), ref)
+    fulfil(world.app.shop, ref)
     world.sandbox.engine.tick()  # the transaction succeeds at Atlantic; its callback is not delivered
     trx = world.provider_trx(ref)[0]
     body = {"event": "transaksi", "status": "success", "data": {"id": trx.id, "reff_id": ref, "status": "success"}}

@@ -22,7 +22,7 @@ from shared.config import PROJECT_ROOT
 from shared.domain.orders import REF_PATTERN
 from shared.domain.turns import InboundMessage, OutboundMessage
 from shared.errors import StoreUnavailable
-from shared.services.turns import Pipeline
+from shared.services.pipeline import Pipeline
 from tests.dialogs import Collect
 from tests.helpers import inbound, new_wa_id
 from tests.reliability.conftest import deadlocks
@@ -359,7 +359,7 @@ def test_8_a_slow_turn_keeps_its_lease_and_its_qris_reply(world: World, caplog: 
     wa = world.customer()
     quote(world, wa, "pulsa xl 10rb ke 087812345678")
     messenger = Collect()
-    slow = Pipeline(world.app.store, world.app.conversation(messenger), messenger, acks=world.app.acks,
+    slow = Pipeline(world.app.store, world.app.deps, messenger, acks=world.app.acks,
                     lease_seconds=world.settings.turn_lease_seconds, clock=Jumpy(25.0))
     caplog.set_level("INFO", logger="shared.services.lease")
     replies = slow.handle(InboundMessage(wamid=f"wamid.{uuid.uuid4().hex}", wa_id=wa, text="ya"))
@@ -373,7 +373,7 @@ def test_8_a_lease_taken_over_mid_turn_still_delivers_the_qris_and_makes_no_seco
     quote(world, wa, "pulsa xl 10rb ke 087812345678")
     world.sandbox.faults["/deposit/create"] = ["slow:1.5"]
     other = Collect()
-    second = Pipeline(world.app.store, world.app.conversation(other), other)  # another instance
+    second = Pipeline(world.app.store, world.app.deps, other)  # another instance
 
     def takeover() -> None:  # the lease runs out while Atlantic is slow; the customer writes again
         time.sleep(0.7)

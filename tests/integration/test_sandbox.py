@@ -226,10 +226,10 @@ def test_limit_price_target_format_empty_product_and_dry_balance(sandbox: Sandbo
             client.create_transaction("S10", "L-1", "081234567890", limit_price=10_000)
         with pytest.raises(errors.InvalidTarget):
             client.create_transaction("ML86", "L-2", "12345678")  # no zone id
-        with pytest.raises(errors.ProductUnavailable):
+        with pytest.raises(errors.SupplierProductUnavailable):
             client.create_transaction("S15", "L-3", "081234567890")  # empty in the catalog
         client.create_transaction("S10", "L-4", "081234567890")
-        with pytest.raises(errors.ProviderBalanceInsufficient):
+        with pytest.raises(errors.SupplierBalanceInsufficient):
             client.create_transaction("S10", "L-5", "081234567890")
     finally:
         poor.stop()
@@ -308,7 +308,7 @@ def test_unpaid_deposit_expires_and_a_pending_one_can_be_cancelled(client: Atlan
     assert client.cancel_deposit(cancel.id).status == "cancel"
     clock.now += 3601
     assert client.deposit_status(stale.id).status == "expired"
-    with pytest.raises(errors.ProviderError):
+    with pytest.raises(errors.SupplierError):
         client.cancel_deposit(stale.id)
 
 

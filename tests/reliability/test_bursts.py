@@ -42,10 +42,10 @@ class Instances:
 
                 api = postgrest_for(url)
                 rpc = SupabaseRpc(api.url, api.service_key, timeout=30)
-            provider = AtlanticClient(self.sandbox.url, "sandbox", read_retries=0)
-            self.apps.append(bootstrap.App(settings, rpc=rpc, provider=provider))
-        self.messengers = [Collect() for _ in self.apps]
-        self.pipelines = [a.pipeline(m) for a, m in zip(self.apps, self.messengers)]
+            supplier = AtlanticClient(self.sandbox.url, "sandbox", read_retries=0)
+            self.apps.append(bootstrap.App(settings, rpc=rpc, supplier=supplier, messenger=Collect()))
+        self.messengers = [a.messenger for a in self.apps]
+        self.pipelines = [a.pipeline for a in self.apps]
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
 

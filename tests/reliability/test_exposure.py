@@ -100,7 +100,7 @@ def test_the_logs_of_whole_flows_hold_no_secret_and_no_full_phone_number(
     # an escalation in a shop with no admins set is logged instead of sent: the order's target too
     gemini.push(stub.call("search_products", {"query": f"pulsa xl 20rb ke {target}"}))
     stuck = w.order(w.say(wa, f"pulsa xl 20rb ke {target}").facts["order"]["ref"])
-    w.app.shop().notifier.admins((), replies.admin_escalation(stuck | {"name": stuck["product_name"]}))
+    w.app.shop.notifier.admins((), replies.admin_escalation(stuck | {"name": stuck["product_name"]}))
     assert any("no ADMIN_WA_IDS" in r.getMessage() for r in caplog.records)
 
     lines = caplog.text + "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)

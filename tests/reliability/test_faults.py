@@ -34,20 +34,22 @@ def gemini() -> Iterator[stub.GeminiStandIn]:
         yield g
 
 
-def model_app(url: str, redis_url: str, gemini: stub.GeminiStandIn, **more: Any) -> bootstrap.App:
+def model_app(url: str, redis_url: str, gemini: stub.GeminiStandIn, messenger: Collect, **more: Any) -> bootstrap.App:
     settings = Settings(_env_file=None, database_url=url, redis_url=redis_url, gemini_base_url=gemini.url,
                         gemini_api_keys=f"project-a:{KEY_A},project-b:{KEY_B}", gemini_fallback_model=None,
                         gemini_timeout_seconds=2, kv_prefix=f"f{uuid.uuid4().hex[:6]}:", **more)
-    return bootstrap.App(settings)
+    return bootstrap.App(settings, messenger=messenger)
 
 
 def say(app: bootstrap.App, messenger: Collect, wa_id: str, text: str) -> Any:
-    replies = app.pipeline(messenger).handle(InboundMessage(wamid=f"wamid.{uuid.uuid4().hex}", wa_id=wa_id, text=text))
+    assert app.messenger is messenger
+    replies = app.pipeline.handle(InboundMessage(wamid=f"wamid.{uuid.uuid4().hex}", wa_id=wa_id, text=text))
     return replies[-1]
 
 
 def test_a_429_on_the_first_key_is_answered_by_the_next_link(shop: str, redis_url: str, gemini) -> None:  # type: ignore[no-untyped-def]
-    app, collect = model_app(shop, redis_url, gemini), Collect()
+    collect = Collect()
+    app = model_app(shop, redis_url, gemini, collect)
     try:
         gemini.fail(KEY_A, stub.rate_limited(40))
         gemini.push(stub.call("search_products", {"query": "paket tsel di bawah 20rb"}))
@@ -59,7 +61,8 @@ def test_a_429_on_the_first_key_is_answered_by_the_next_link(shop: str, redis_ur
 
 
 def test_5xx_and_timeouts_open_the_breaker_and_then_the_rules_answer(shop: str, redis_url: str, gemini) -> None:  # type: ignore[no-untyped-def]
-    app, collect = model_app(shop, redis_url, gemini), Collect()
+    collect = Collect()
+    app = model_app(shop, redis_url, gemini, collect)
     try:
         gemini.fail(KEY_A, stub.server_error())
         gemini.delay = 3  # longer than GEMINI_TIMEOUT_SECONDS: key B times out
@@ -77,7 +80,8 @@ def test_5xx_and_timeouts_open_the_breaker_and_then_the_rules_answer(shop: str, 
 
 
 def test_redis_unreachable_the_bot_degrades_and_still_answers(shop: str, gemini) -> None:  # type: ignore[no-untyped-def]
-    app, collect = model_app(shop, f"redis://{CLOSED}/0", gemini, kv_timeout_seconds=0.5), Collect()
+    collect = Collect()
+    app = model_app(shop, f"redis://{CLOSED}/0", gemini, collect, kv_timeout_seconds=0.5)
     try:
         gemini.push(stub.call("search_products", {"query": "pulsa xl 50rb"}))
         reply = say(app, collect, new_wa_id(), "ada pulsa xl 50rb?")
@@ -93,7 +97,7 @@ def test_redis_unreachable_the_bot_degrades_and_still_answers(shop: str, gemini)
 def test_postgres_unreachable_means_503_and_nothing_written(world: World) -> None:
     unreachable = Settings(**{**world.settings.model_dump(), "database_url": f"postgresql://postgres@{CLOSED}/x",
                               "db_connect_timeout_seconds": 1, "_env_file": None})
-    app = bootstrap.App(unreachable)
+    app = bootstrap.App(unreachable, messenger=Collect())
     bootstrap.use(app)
     webhook = create_app("atlantic_webhook", str(PROJECT_ROOT / "functions" / "atlantic_webhook" / "main.py")).test_client()
     try:
@@ -103,7 +107,7 @@ def test_postgres_unreachable_means_503_and_nothing_written(world: World) -> Non
 
         def turn() -> None:  # a WhatsApp webhook answers 5xx on this: Meta retries
             try:
-                app.pipeline(Collect()).handle(InboundMessage(wamid="wamid.unreachable", wa_id=new_wa_id(), text="halo"))
+                app.pipeline.handle(InboundMessage(wamid="wamid.unreachable", wa_id=new_wa_id(), text="halo"))
             except Exception as exc:  # noqa: BLE001
                 outcome["error"] = exc
 
@@ -126,8 +130,8 @@ def test_a_turn_whose_end_was_lost_is_answered_by_the_reconciler(world: World, p
     from shared.adapters.supabase import SupabaseRpc
 
     api = postgrest_for(world.url)
-    app = bootstrap.App(world.settings, rpc=SupabaseRpc(api.url, api.service_key))
     collect = Collect()
+    app = bootstrap.App(world.settings, rpc=SupabaseRpc(api.url, api.service_key), messenger=collect)
     try:
         wa = world.customer()
         say(app, collect, wa, "halo")
@@ -140,7 +144,7 @@ def test_a_turn_whose_end_was_lost_is_answered_by_the_reconciler(world: World, p
         world.db.execute("update conversations set lease_until = now() - interval '1 second'"
                          " where customer_id = %s", [world.customer_id(wa)])
         world.db.execute("update messages set created_at = now() - interval '1 minute' where handled_at is null")
-        report = app.reconcile(collect)
+        report = app.reconcile()
         assert report["stale_turns_answered"] == 1
         texts = world.texts(wa)
         assert "sudah dibayar" in texts[-1] or "Berhasil" in texts[-1] or "diproses" in texts[-1]

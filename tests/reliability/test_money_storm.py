@@ -18,8 +18,9 @@ import pytest
 from functions_framework import create_app
 
 from shared.config import PROJECT_ROOT
-from shared.errors import AmountOutOfRange, BotError, ProductNotAvailable, ProviderError
-from shared.services.money import fulfil, start_checkout
+from shared.errors import AmountOutOfRange, BotError, ProductNotForSale, SupplierError
+from shared.services.fulfilment import fulfil
+from shared.services.payments import start_checkout
 from tests.reliability.conftest import deadlocks, size
 from tests.world import SIGNATURE, World, make_world
 
@@ -35,7 +36,7 @@ class Storm:
     def __init__(self, world: World, seed: int) -> None:
         self.w = world
         self.app = world.app
-        self.shop = world.app.shop(world.messenger)
+        self.shop = world.app.shop
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.local = threading.local()
@@ -93,7 +94,7 @@ class Storm:
             ("0878" + f"{self.rng.randrange(1000, 9999)}" + ("0000" if failing else f"{self.rng.randrange(1000, 9999)}"))
         try:
             order = self.app.orders.create_quote(cid, code, target)
-        except ProductNotAvailable:
+        except ProductNotForSale:
             return
         with self.lock:
             self.quotes.append((cid, order.ref))
@@ -121,7 +122,7 @@ class Storm:
         ready = [o for o in result.orders if o.status == "confirmed"]
         try:
             payment = start_checkout(self.shop, cid, kind="order", orders=ready)
-        except (ProviderError, AmountOutOfRange):
+        except (SupplierError, AmountOutOfRange):
             return
         with self.lock:
             self.payments.append(payment.atlantic_id)
@@ -140,7 +141,7 @@ class Storm:
         cid = self.pick(self.customers)
         try:
             payment = start_checkout(self.shop, cid, kind="deposit", amount=self.rng.choice([10_000, 25_000, 50_000]))
-        except (ProviderError, AmountOutOfRange):
+        except (SupplierError, AmountOutOfRange):
             return
         with self.lock:
             self.payments.append(payment.atlantic_id)
@@ -188,7 +189,7 @@ class Storm:
             self.app.orders.cancel(*picked)
 
     def reconcile(self) -> None:
-        self.app.reconcile(self.w.messenger)
+        self.app.reconcile()
 
     def run(self, op: str) -> None:
         try:
@@ -214,7 +215,7 @@ def drain(w: World, storm: Storm) -> None:
             db.execute("update payments set expires_at = now() - interval '1 second',"
                        " created_at = now() - interval '1 hour', next_check_at = null where status = 'pending'")
             storm.callbacks()
-            w.app.reconcile(w.messenger)
+            w.app.reconcile()
             storm.callbacks()
             left = db.execute("select (select count(*) from orders where status in"
                               " ('quoted', 'confirmed', 'paid', 'processing'))"

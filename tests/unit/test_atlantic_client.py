@@ -82,9 +82,9 @@ def test_failed_status_carries_the_reason() -> None:
 @pytest.mark.parametrize("name, error", [
     ("create_bad_target", errors.InvalidTarget),
     ("create_invalid_body", errors.InvalidRequest),
-    ("create_saldo", errors.ProviderBalanceInsufficient),
-    ("create_produk", errors.ProductUnavailable),
-    ("create_gagal_201", errors.ProviderError),
+    ("create_saldo", errors.SupplierBalanceInsufficient),
+    ("create_produk", errors.SupplierProductUnavailable),
+    ("create_gagal_201", errors.SupplierError),
     ("create_duplicate", errors.DuplicateReference),
     ("create_duplicate_en", errors.DuplicateReference),
     ("deposit_ovo_phone", errors.InvalidRequest),
@@ -101,13 +101,13 @@ def test_known_messages_become_typed_errors(name: str, error: type) -> None:
     assert type(raised.value) is error
     assert raised.value.message == reply["body"]["message"]
     assert raised.value.http_status == reply["http_status"]
-    assert not raised.value.retryable or error is errors.ProviderBalanceInsufficient
+    assert not raised.value.retryable or error is errors.SupplierBalanceInsufficient
 
 
 def test_product_invalid_with_503_is_not_mistaken_for_an_outage() -> None:
-    with pytest.raises(errors.ProductUnavailable) as raised:
+    with pytest.raises(errors.SupplierProductUnavailable) as raised:
         replay("create_produk").create_transaction("NOPE", "R", "081234567890")
-    assert not isinstance(raised.value, errors.ProviderUnavailable)
+    assert not isinstance(raised.value, errors.SupplierUnavailable)
 
 
 def test_unknown_path_404_with_empty_body_is_our_bug_not_an_outage() -> None:
@@ -122,7 +122,7 @@ def test_unknown_path_404_with_empty_body_is_our_bug_not_an_outage() -> None:
 ])
 def test_html_pages_are_transient_and_reads_retry(name: str, call) -> None:  # type: ignore[no-untyped-def]
     seen: list = []
-    with pytest.raises(errors.ProviderUnavailable):
+    with pytest.raises(errors.SupplierUnavailable):
         call(replay(name, seen=seen))
     assert len(seen) == 3  # one try + two retries
 
@@ -135,7 +135,7 @@ def test_a_read_recovers_after_a_transient_failure() -> None:
 
 def test_creates_are_never_retried_blindly() -> None:
     seen: list = []
-    with pytest.raises(errors.ProviderUnavailable) as raised:
+    with pytest.raises(errors.SupplierUnavailable) as raised:
         replay("deposit_create_500_empty", seen=seen).create_deposit("DEP-9", 10_000, "QRIS")
     assert len(seen) == 1 and raised.value.retryable
 
@@ -148,9 +148,9 @@ def test_timeouts_and_network_errors_are_provider_unavailable() -> None:
         raise httpx.ReadTimeout("read timed out", request=request)
 
     client = AtlanticClient("https://atlantich2h.com", "k", transport=httpx.MockTransport(slow), backoff=0)
-    with pytest.raises(errors.ProviderUnavailable):
+    with pytest.raises(errors.SupplierUnavailable):
         client.transaction_status("X")
-    with pytest.raises(errors.ProviderUnavailable):
+    with pytest.raises(errors.SupplierUnavailable):
         client.create_transaction("S10", "R-1", "081234567890")
     assert calls == ["/transaksi/status"] * 3 + ["/transaksi/create"]
 
@@ -202,12 +202,12 @@ def test_transfers() -> None:
 
 
 @pytest.mark.parametrize("message, status, error", [
-    ("Saldo anda tidak cukup!", 403, errors.ProviderBalanceInsufficient),
-    ("Produk sedang gangguan", 400, errors.ProductUnavailable),
+    ("Saldo anda tidak cukup!", 403, errors.SupplierBalanceInsufficient),
+    ("Produk sedang gangguan", 400, errors.SupplierProductUnavailable),
     ("Harga melebihi limit_price", 400, errors.PriceAboveLimit),
     ("Nomor pelanggan tidak ditemukan", 400, errors.InvalidTarget),
-    ("Service temporarily unavailable", 503, errors.ProviderUnavailable),
-    ("Transaksi Gagal", 201, errors.ProviderError),
+    ("Service temporarily unavailable", 503, errors.SupplierUnavailable),
+    ("Transaksi Gagal", 201, errors.SupplierError),
 ])
 def test_classify(message: str, status: int, error: type) -> None:
     assert type(classify(message, status)) is error

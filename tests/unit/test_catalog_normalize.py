@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from shared.domain.catalog import face_value, normalize, our_category, quota_gb, validity_days
-from shared.domain.provider import PriceItem
+from shared.domain.supplier import PriceItem
 from shared.domain.vocab import canonical_provider
 
 

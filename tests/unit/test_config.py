@@ -133,7 +133,7 @@ def test_production_refuses_embedded_backends_and_the_sandbox() -> None:
         load(app_env="production", **{**real, "atlantic_api_key": None, "atlantic_username": None},
              database_url="postgresql://u@h/db")
     ok = load(app_env="production", database_url="postgresql://u@h/db", **real)
-    assert ok.db_backend().kind == "postgres" and ok.provider_backend().kind == "atlantic"
+    assert ok.db_backend().kind == "postgres" and ok.supplier_backend().kind == "atlantic"
 
 
 def test_env_example_lists_every_setting() -> None:

@@ -9,15 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.domain.money import rupiah
-from shared.domain.orders import gross_for_net, plan_checkout, provider_fee
+from shared.domain.orders import gross_for_net, plan_checkout, method_fee
 from shared.domain.replies import format_sn
 from shared.services.callbacks import signature_ok
 
 
 def test_the_reference_fee_examples() -> None:
-    assert provider_fee(2_265, 200, "0.7") == 216
-    assert provider_fee(10_000, 200, "0.7") == 270
-    assert provider_fee(25_514, 0, "2.1") == 536
+    assert method_fee(2_265, 200, "0.7") == 216
+    assert method_fee(10_000, 200, "0.7") == 270
+    assert method_fee(25_514, 0, "2.1") == 536
 
 
 @settings(max_examples=200, deadline=None)
@@ -26,9 +26,9 @@ def test_the_reference_fee_examples() -> None:
        percent=st.sampled_from(["0", "0.7", "1.4", "1.5", "1.65", "2.1"]))
 def test_gross_for_net_covers_the_fee_with_nothing_to_spare(net: int, flat: int, percent: str) -> None:
     amount, fee = gross_for_net(net, flat, percent)
-    assert fee == provider_fee(amount, flat, percent)
+    assert fee == method_fee(amount, flat, percent)
     assert amount - fee >= net
-    assert (amount - 1) - provider_fee(amount - 1, flat, percent) < net  # the smallest such amount
+    assert (amount - 1) - method_fee(amount - 1, flat, percent) < net  # the smallest such amount
 
 
 def test_the_seller_pays_the_fee_only_while_the_margin_covers_it() -> None:

@@ -15,45 +15,26 @@ is taken over anyway, the turn's replies are queued outside it rather than lost.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from shared.domain import replies
-from shared.domain.turns import InboundMessage, OutboundMessage, OutboxAck, StoredMessage, TurnStart
+from shared.domain.turns import (
+    InboundMessage,
+    OutboundMessage,
+    OutboxAck,
+    StoredMessage,
+    TurnStart,
+)
 from shared.errors import BotError, LeaseLost
 from shared.ports import Messenger, Store
+from shared.services.acks import AckBuffer
 from shared.services.conversation import Deps, Reply, TurnInput, respond
+from shared.services.fulfilment import fulfil
 from shared.services.lease import TurnLease
-from shared.services.money import fulfil
 
 log = logging.getLogger(__name__)
-
-
-class AckBuffer:
-    """Send results waiting for the next store call of this instance."""
-
-    def __init__(self) -> None:
-        self._acks: list[OutboxAck] = []
-        self._lock = threading.Lock()
-
-    def add(self, ack: OutboxAck) -> None:
-        with self._lock:
-            self._acks.append(ack)
-
-    def take(self) -> list[OutboxAck]:
-        with self._lock:
-            taken, self._acks = self._acks, []
-            return taken
-
-    def put_back(self, acks: list[OutboxAck]) -> None:
-        with self._lock:
-            self._acks = acks + self._acks
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._acks)
 
 
 @dataclass
