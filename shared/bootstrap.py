@@ -17,7 +17,7 @@ from shared.ports import KV, Catalog, LanguageModel, Messenger, Orders, Rpc, Sto
 
 if TYPE_CHECKING:
     from shared.services.agent import Agent
-    from shared.services.conversation import Deps
+    from shared.services.turn_context import Deps
     from shared.services.pipeline import Pipeline
     from shared.services.shop import Shop
 
@@ -259,13 +259,12 @@ class App:
     @property
     def deps(self) -> Deps:
         """What a conversation turn needs."""
-        from shared.services.conversation import Deps, Limits
+        from shared.services.turn_context import Deps, Limits
 
         def build() -> Deps:
             s = self.settings
             limits = Limits(rate_per_minute=s.rate_limit_per_minute, daily_tokens=s.daily_token_budget,
-                            quote_ttl_minutes=max(1, s.quote_ttl_seconds // 60), shop_name=s.shop_name,
-                            model_history=s.model_history_messages)
+                            quote_ttl_minutes=max(1, s.quote_ttl_seconds // 60), shop_name=s.shop_name)
             return Deps(catalog=self.catalog, orders=self.orders, shop=self.shop, limits=limits, agent=self.agent,
                         metrics=self.metrics)
 

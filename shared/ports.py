@@ -159,6 +159,12 @@ class LanguageModel(Protocol):
     def generate(self, request: ModelRequest, *, key: str, model: str) -> ModelReply: ...
 
 
+class Metrics(Protocol):
+    """Counters for dashboards (Prometheus); never raises into a turn."""
+
+    def inc(self, name: str, **labels: str) -> None: ...
+
+
 class Messenger(Protocol):
     """Delivers outbox rows to the customer; returns the message id the channel gave it."""
 
@@ -184,14 +190,6 @@ class KV(Protocol):
         ...
 
     def delete(self, *keys: str) -> int: ...
-
-    def incr(self, key: str, *, ttl: int) -> int:
-        """Increment a counter; a new counter expires after ``ttl`` seconds (a fixed window)."""
-        ...
-
-    def eval(self, script: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
-        """Run a Lua script atomically (for steps that need several commands)."""
-        ...
 
     def close(self) -> None: ...
 
@@ -230,8 +228,6 @@ class Supplier(Protocol):
     def deposit_status(self, id: str) -> sp.Deposit: ...
 
     def cancel_deposit(self, id: str) -> sp.Deposit: ...
-
-    def instant_deposit(self, id: str, *, execute: bool) -> sp.InstantSettlement: ...
 
     def bank_list(self) -> list[sp.Bank]: ...
 

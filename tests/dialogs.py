@@ -29,7 +29,7 @@ from shared.domain.money import rupiah
 from shared.domain.nlu import understand
 from shared.domain.turns import InboundMessage, OutboxItem
 from shared.services.agent import Agent
-from shared.services.conversation import Deps, Limits
+from shared.services.turn_context import Deps, Limits
 from shared.services.failover import Link, ModelChain
 from shared.services.shop import Notifier, Shop
 from shared.services.pipeline import Pipeline
@@ -50,24 +50,22 @@ class Collect:
         return f"wamid.test.{uuid.uuid4().hex}"
 
 
-def shop(rpc: Any, sandbox_url: str | None, messenger: Any = None) -> Shop | None:
-    """Payments and fulfilment against the Atlantic sandbox at ``sandbox_url`` (None: no provider)."""
-    if sandbox_url is None:
-        return None
+def shop(rpc: Any, sandbox_url: str, messenger: Any = None) -> Shop:
+    """Payments and fulfilment against the Atlantic sandbox at ``sandbox_url``."""
     orders = SqlOrders(rpc)
     return Shop(orders, AtlanticClient(sandbox_url, "sandbox", backoff=0), Notifier(orders, SqlStore(rpc), messenger))
 
 
-def model_deps(rpc: Any, kv: Any, gemini_url: str, *, links: list[Link] | None = None,
-               limits: Limits | None = None, sandbox_url: str | None = None) -> Deps:
+def model_deps(rpc: Any, kv: Any, gemini_url: str, sandbox_url: str, *, links: list[Link] | None = None,
+               limits: Limits | None = None) -> Deps:
     links = links or [Link("project-a", KEYS[0], "gemini-2.5-flash-lite"), Link("project-b", KEYS[1], "gemini-2.5-flash-lite")]
     chain = ModelChain(GeminiModel(base_url=gemini_url, timeout=10), links, kv)
-    return Deps(SqlCatalog(rpc), SqlOrders(rpc), limits or Limits(), agent=Agent(chain, shop_name="Toko Uji"),
-                shop=shop(rpc, sandbox_url))
+    return Deps(SqlCatalog(rpc), SqlOrders(rpc), shop(rpc, sandbox_url), limits or Limits(),
+                agent=Agent(chain, shop_name="Toko Uji"))
 
 
-def rules_deps(rpc: Any, limits: Limits | None = None, sandbox_url: str | None = None) -> Deps:
-    return Deps(SqlCatalog(rpc), SqlOrders(rpc), limits or Limits(), shop=shop(rpc, sandbox_url))
+def rules_deps(rpc: Any, sandbox_url: str, limits: Limits | None = None) -> Deps:
+    return Deps(SqlCatalog(rpc), SqlOrders(rpc), shop(rpc, sandbox_url), limits or Limits())
 
 
 @dataclass
@@ -222,8 +220,8 @@ def main() -> None:
         sync_catalog(AtlanticClient(sandbox.url, "sandbox"), SqlCatalog(rpc))
         kv = RedisKV.from_url(DEFAULT_REDIS, timeout=2, prefix=f"report:{uuid.uuid4().hex[:6]}:")
         with psycopg.connect(url, autocommit=True) as db, stub.GeminiStandIn() as gemini:
-            for path, deps in (("rules", rules_deps(rpc, sandbox_url=sandbox.url)),
-                               ("model", model_deps(rpc, kv, gemini.url, sandbox_url=sandbox.url))):
+            for path, deps in (("rules", rules_deps(rpc, sandbox.url)),
+                               ("model", model_deps(rpc, kv, gemini.url, sandbox.url))):
                 outcomes = [o for d in DIALOGS for o in run_dialog(d, rpc, deps, db, gemini if path == "model" else None)]
                 failed = sum(bool(o.problems) for o in outcomes)
                 calls = [o.facts.get("model_calls", 0) for o in outcomes]

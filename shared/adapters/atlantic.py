@@ -27,7 +27,6 @@ from shared.domain.supplier import (
     BillPayment,
     Deposit,
     DepositMethod,
-    InstantSettlement,
     PriceItem,
     Profile,
     Transaction,
@@ -233,12 +232,6 @@ class AtlanticClient:
 
     def cancel_deposit(self, id: str) -> Deposit:
         return self._one(Deposit, self._call("/deposit/cancel", {"id": id}, read=False), "/deposit/cancel")
-
-    def instant_deposit(self, id: str, *, execute: bool) -> InstantSettlement:
-        """Settle a ``processing`` deposit now for a handling fee; ``execute=False`` only quotes it."""
-        data = self._call("/deposit/instant", {"id": id, "action": "true" if execute else "false"},
-                          read=not execute)
-        return self._one(InstantSettlement, data, "/deposit/instant")
 
     # -- transfers ----------------------------------------------------------------------------
 

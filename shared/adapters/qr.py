@@ -1,17 +1,6 @@
-"""QRIS payloads as pictures: a PNG for WhatsApp, a block of characters for the terminal (segno)."""
+"""QRIS payloads as a picture for the terminal: a block of characters (segno)."""
 
 from __future__ import annotations
-
-import io
-
-
-def png(payload: str, *, scale: int = 8) -> bytes:
-    """A PNG of the QR code, sized for a phone screen (a white border of 4 modules)."""
-    import segno
-
-    buffer = io.BytesIO()
-    segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
-    return buffer.getvalue()
 
 
 def terminal(payload: str) -> str:

@@ -57,8 +57,6 @@ class RedisKV(PrefixedKV):
             return 0
         return int(self._run(self._client.delete, *(self._k(k) for k in keys)))
 
-    def eval(self, script: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
-        return self._run(self._client.eval, script, len(keys), *(self._k(k) for k in keys), *args)
 
     def close(self) -> None:
         self._client.close()

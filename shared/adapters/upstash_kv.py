@@ -48,10 +48,6 @@ class UpstashKV(PrefixedKV):
             return 0
         return int(self._run(self._client.delete, *(self._k(k) for k in keys)))
 
-    def eval(self, script: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
-        return self._run(
-            self._client.eval, script, keys=[self._k(k) for k in keys], args=[str(a) for a in args]
-        )
 
     def close(self) -> None:
         self._client._http.close()

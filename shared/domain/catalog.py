@@ -53,7 +53,8 @@ def source_fields(item: PriceItem) -> dict[str, Any]:
 
 
 def our_category(atlantic_category: str, provider: str, kind: str, name: str = "") -> str:
-    """Atlantic's category text (and the canonical provider) → one of :data:`vocab.CATEGORIES`."""
+    """Atlantic's category text (and the canonical provider) → ours: pulsa, data, ewallet, pln, game,
+    voucher, bill or other (the ``products.category`` check)."""
     return _category(atlantic_category, provider, kind, "diamond" in name.lower())
 
 

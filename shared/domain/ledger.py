@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, Literal, Mapping
 
 PostingKind = Literal["credit", "debit", "refund", "fee_refund"]
-POSTING_KINDS: frozenset[str] = frozenset(PostingKind.__args__)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

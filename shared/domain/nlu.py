@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from shared.domain import targets, vocab
 from shared.domain.orders import normalize_ref
 from shared.domain.search import SearchQuery, parse_query
 
-INTENTS = ("greeting", "search", "price_check", "buy", "confirm", "cancel", "check_status", "balance",
-           "deposit", "bill_check", "complaint", "help", "thanks", "other")
+Intent = Literal["greeting", "search", "price_check", "buy", "confirm", "cancel", "check_status", "balance",
+                 "deposit", "bill_check", "complaint", "help", "thanks", "other"]
 
 _FILLER_WORDS = "kak|ka|kk|min|mas|mba|mbak|gan|sis|bro|bang|dong|deh|ya|yah|aja|aj|sih|nih|bos|boss|om"
 _FILLER = rf"(?:{_FILLER_WORDS}|\s)*"
@@ -78,7 +78,7 @@ METHODS = {"qris": "QRIS", "va": "VA", "bca": "BCA", "bri": "BRI", "mandiri": "M
 
 @dataclass(frozen=True)
 class Understanding:
-    intent: str
+    intent: Intent
     slots: dict[str, Any] = field(default_factory=dict)
     query: SearchQuery = field(default_factory=SearchQuery)
 
@@ -141,7 +141,7 @@ def understand(text: str) -> Understanding:
     if quantity and int(quantity.group(1)) > 1:
         slots["quantity"] = int(quantity.group(1))
 
-    def result(intent: str) -> Understanding:
+    def result(intent: Intent) -> Understanding:
         return Understanding(intent, slots, query)
 
     if CANCEL.search(lowered):

@@ -12,9 +12,6 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-ORDER_STATES = ("quoted", "confirmed", "paid", "processing", "success", "failed", "refunded", "expired",
-                "cancelled")
-FINAL_ORDER_STATES = frozenset({"success", "refunded", "expired", "cancelled"})
 PAID_STATES = frozenset({"paid", "processing", "success", "failed", "refunded"})
 
 # Our references: BJ (orders) or PY (payments) and 8 characters of Crockford's base 32.

@@ -124,17 +124,6 @@ def quote(order: Mapping[str, Any], ttl_minutes: int) -> str:
 QUOTE_BUTTONS = ("Ya, lanjut", "Batal")
 
 
-def confirmed(order: Mapping[str, Any]) -> str:
-    return (f"Oke kak, pesanan *{order['ref']}* ({order['name']}, {rupiah(order['price'])}) sudah "
-            "dikonfirmasi ✅\n"
-            "Langkah berikutnya pembayaran, pakai saldo atau QRIS. Pembayaran otomatis sedang kami siapkan; "
-            "admin akan kabari kakak untuk lanjut bayar ya 🙏")
-
-
-def already_confirmed(order: Mapping[str, Any]) -> str:
-    return f"Pesanan *{order['ref']}* sudah terkonfirmasi kak, tinggal pembayaran 😊"
-
-
 def quote_expired(order: Mapping[str, Any]) -> str:
     return (f"Waduh, penawaran *{order['ref']}* sudah kedaluwarsa kak 🙏\n"
             "Harga bisa berubah, sebut lagi produknya ya biar aku cekkan yang terbaru.")
@@ -257,16 +246,6 @@ def complaint(latest: Mapping[str, Any] | None) -> str:
         return (f"{head}\nPesanan terakhir kakak *{latest['ref']}* ({latest['name']}) statusnya: {status}.\n"
                 "Kalau ada yang nggak sesuai, admin kami akan bantu cek dan kalau gagal dananya dikembalikan ke saldo.")
     return f"{head}\nBoleh kirim kode pesanannya (BJ…) biar aku cekkan?"
-
-
-def deposit_info() -> str:
-    return ("Isi saldo lewat QRIS sedang kami siapkan kak 🙏\n"
-            "Sementara itu kakak tetap bisa pesan dulu, nanti admin bantu pembayarannya.")
-
-
-def bill_info() -> str:
-    return ("Untuk tagihan (PLN pascabayar, BPJS), kirim ID pelanggannya ya kak.\n"
-            "Cek & bayar tagihan otomatis sedang kami siapkan, admin akan bantu dulu 🙏")
 
 
 def slow_down() -> str:

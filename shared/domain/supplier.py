@@ -141,14 +141,6 @@ class Transaction(Tracked):
     message: Text = None
     created_at: Time = None
 
-    @property
-    def succeeded(self) -> bool:
-        return self.status == "success"
-
-    @property
-    def failed(self) -> bool:
-        return self.status in FINAL_STATUSES - {"success"}
-
 
 class Bill(Record):
     """A postpaid bill inquiry (``transaksi/tagihan``). Never assume total = amount + admin."""
@@ -210,19 +202,6 @@ class Deposit(Tracked):
     account_name: Text = alias("atas_nama", "account_name")
     created_at: Time = None
     expires_at: Time = alias("expired_at", "expires_at")
-
-
-class InstantSettlement(Record):
-    """``deposit/instant``: the handling fee (quote) or the settlement it bought."""
-
-    id: Text = None
-    reff_id: Text = None
-    amount: OptMoney = alias("nominal", "amount")
-    handling_fee: OptMoney = alias("penanganan", "handling_fee")
-    total_fee: OptMoney = None
-    credited: OptMoney = alias("total_diterima", "credited")
-    status: Status = "unknown"
-    created_at: Time = None
 
 
 class Bank(Record):

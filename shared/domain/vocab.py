@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import re
 
-CATEGORIES = ("pulsa", "data", "ewallet", "pln", "game", "voucher", "bill", "other")
 OPERATORS = ("TELKOMSEL", "INDOSAT", "XL", "AXIS", "TRI", "SMARTFREN")
 EWALLETS = ("DANA", "OVO", "GOPAY", "SHOPEEPAY", "LINKAJA")
 GAMES = ("MOBILE LEGENDS", "FREE FIRE", "PUBG MOBILE", "GENSHIN IMPACT", "VALORANT", "HIGGS DOMINO")

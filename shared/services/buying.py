@@ -1,7 +1,7 @@
 """The buying half of a conversation: quotes (one or several targets, bills), the customer's own
 confirmation, paying from saldo or by QRIS, deposits, payment checks and cancellation.
 
-These run inside a turn (``shared.services.conversation.TurnContext``); the model never reaches them
+These run inside a turn (``shared.services.turn_context.TurnContext``); the model never reaches them
 except through ``get_quote``. Paying from saldo happens in the confirming transaction; the paid
 orders are fulfilled right after the turn's replies are sent.
 """
@@ -11,16 +11,15 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.domain import replies, targets
 from shared.domain.orders import Order
 from shared.domain.search import SearchQuery
 from shared.errors import AmountOutOfRange, InvalidTarget, NotFound, ProductNotForSale, SupplierError
 from shared.services.payments import checkout_message, refresh_payment, start_checkout
+from shared.services.turn_context import TurnContext, order_json
 
-if TYPE_CHECKING:
-    from shared.services.conversation import TurnContext
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +100,6 @@ def confirm(turn: TurnContext, *, method: str | None = None) -> None:
         return
     total = sum(q["price"] for q in quotes) or int((awaiting or {}).get("total") or 0)
     method = method or ("saldo" if turn.customer.saldo >= total else "qris")
-    if method == "qris" and turn.shop is None:
-        method = "saldo"  # no provider to make a QRIS with: confirm and wait for saldo
     result = turn.deps.orders.confirm(turn.customer.id, refs, method=method)
     turn.state.quotes = []
     ready = [o for o in result.orders if o.status in ("confirmed", "paid")]
@@ -114,14 +111,14 @@ def confirm(turn: TurnContext, *, method: str | None = None) -> None:
         turn.fulfil += [o.ref for o in result.orders if o.status == "paid"]
         turn.act("paid", products=[o.code for o in result.orders], order=facts | {"status": "paid"})
         turn.say(replies.paid_from_saldo([{"ref": o.ref} for o in ready], result.saldo))
-        if waiting and turn.shop is not None:
+        if waiting:
             _cancel_checkout(turn, waiting)  # paid from saldo instead: the QRIS is no longer needed
     elif result.outcome == "already_paid":
         turn.state.awaiting = None
         turn.state.settled = [o.ref for o in result.orders if o.paid_for]
         turn.fulfil += [o.ref for o in result.orders if o.status == "paid"]  # a turn that died before submitting
         turn.act("already_paid", products=[o.code for o in result.orders], order=facts)
-        turn.say(replies.already_paid([turn._order_json(o) for o in result.orders if o.paid_for]))
+        turn.say(replies.already_paid([order_json(o) for o in result.orders if o.paid_for]))
     elif result.outcome == "awaiting_payment":
         turn.state.awaiting = {"refs": [o.ref for o in ready], "total": sum(o.price for o in ready),
                                "payment": result.payment}
@@ -136,17 +133,13 @@ def confirm(turn: TurnContext, *, method: str | None = None) -> None:
         turn.state.awaiting = {"refs": [o.ref for o in ready], "total": result.total, "payment": None}
         turn.act("insufficient_saldo", products=[o.code for o in ready], order=facts, saldo=result.saldo)
         turn.say(replies.insufficient_saldo(result.total, result.saldo))
-    elif turn.shop is None:
-        turn.state.awaiting = {"refs": [o.ref for o in ready], "total": result.total, "payment": None}
-        turn.act("confirmed", products=[o.code for o in ready], order=facts)
-        turn.say(replies.confirmed({"ref": ready[0].ref, "name": ready[0].name, "price": result.total}))
     else:
         qris(turn, ready, result.total)
 
 
 def already_paid(turn: TurnContext) -> None:
     """A confirmation word, or "pakai saldo", for orders that were paid meanwhile."""
-    orders = turn._settled_orders()
+    orders = turn.settled_orders()
     turn.fulfil += [o["ref"] for o in orders if o.get("status") == "paid"]  # a turn that died before submitting
     turn.act("already_paid", orders=[o["ref"] for o in orders])
     turn.say(replies.already_paid(orders) if orders else replies.nothing_to_confirm())
@@ -224,7 +217,7 @@ def choose_method(turn: TurnContext, text: str) -> bool:
 def check_payment(turn: TurnContext) -> bool:
     """"sudah bayar": ask Atlantic now instead of waiting for the callback."""
     shop, awaiting = turn.shop, turn.state.awaiting or {}
-    if shop is None or not awaiting.get("payment"):
+    if not awaiting.get("payment"):
         return False
     payment = shop.orders.find_payment(ref=awaiting["payment"])
     if payment is None:
@@ -240,7 +233,7 @@ def check_payment(turn: TurnContext) -> bool:
     if was != "pending" or settled.outcome == "already":  # settled before this turn: say how it stands
         turn.state.settled = list(settled.orders) or turn.state.settled
         orders = turn.deps.orders.recent(turn.customer.id, limit=5)
-        mine = [turn._order_json(o) for o in orders if o.ref in settled.orders and o.paid_for]
+        mine = [order_json(o) for o in orders if o.ref in settled.orders and o.paid_for]
         turn.say(replies.already_paid(mine) if mine else replies.payment_closed(settled.ref, settled.status))
     return True
 
@@ -257,7 +250,7 @@ def cancel(turn: TurnContext) -> None:
     results = [turn.deps.orders.cancel(turn.customer.id, ref) for ref in refs]
     payment = (turn.state.awaiting or {}).get("payment")
     turn.state.quotes, turn.state.awaiting = [], None
-    if payment and turn.shop is not None:
+    if payment:
         _cancel_checkout(turn, payment)
     late = [o for o in results if o.outcome == "too_late"]
     if late:
@@ -287,10 +280,6 @@ def deposit(turn: TurnContext, amount: int | None, method: str | None, *, phone:
     """Top up saldo: QRIS by default, an e-wallet link or a VA when asked. The method's limits (fee
     included) are checked before anything is created; OVO charges a phone number, asked for."""
     shop = turn.shop
-    if shop is None:
-        turn.act("deposit_info")
-        turn.say(replies.deposit_info())
-        return
     if not amount:
         turn.act("deposit_ask_amount")
         turn.say(replies.deposit_amount_needed())
@@ -342,10 +331,6 @@ def deposit(turn: TurnContext, amount: int | None, method: str | None, *, phone:
 def bill(turn: TurnContext, provider: str | None, target: str | None) -> None:
     """cek tagihan → inquiry at Atlantic → a bill quote (name, periods, bill, admin, total)."""
     shop = turn.shop
-    if shop is None:
-        turn.act("bill_info")
-        turn.say(replies.bill_info())
-        return
     if not target or target == targets.SELF:
         turn.state.bill_for = provider or "PLN"
         turn.act("bill_ask_number")
@@ -391,4 +376,4 @@ def history(turn: TurnContext, ledger: bool) -> None:
         return
     orders = turn.deps.orders.recent(turn.customer.id, limit=5)
     turn.act("status", orders=[o.ref for o in orders])
-    turn.say(replies.order_status([turn._order_json(o) for o in orders], None))
+    turn.say(replies.order_status([order_json(o) for o in orders], None))

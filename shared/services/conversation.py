@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from dataclasses import replace
+from typing import Any
 
 from shared.domain import replies, targets, vocab
 from shared.domain.nlu import Understanding, strip_target, understand
-from shared.domain.orders import Order
 from shared.domain.search import SearchQuery, parse_query
-from shared.domain.state import ConversationState, item_from_hit, query_from_json, query_to_json
-from shared.domain.turns import Customer, OutboundMessage, StoredMessage
+from shared.domain.state import item_from_hit, query_from_json, query_to_json
 from shared.errors import LeaseLost
-from shared.ports import Catalog, Orders
 from shared.services import buying
+from shared.services.turn_context import Deps, Reply, TurnContext, TurnInput, order_json
 
 log = logging.getLogger(__name__)
 
@@ -42,96 +39,13 @@ def _names_a_product(text: str) -> bool:
     return any(v is not None for v in (q.category, q.provider, q.nominal, q.max_price, q.min_quota_gb, q.units))
 
 
-class NullMetrics:
-    def inc(self, name: str, **labels: str) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class Limits:
-    rate_per_minute: int = 15
-    daily_tokens: int = 30_000
-    quote_ttl_minutes: int = 15
-    shop_name: str = "Bot Jual WA"
-    model_history: int = 8
-    list_size: int = 8
-
-
-@dataclass
-class Deps:
-    """What a turn needs; ``agent`` is ``None`` when no model is configured (rules only)."""
-
-    catalog: Catalog
-    orders: Orders
-    limits: Limits = field(default_factory=Limits)
-    agent: Any = None  # shared.services.agent.Agent
-    shop: Any = None   # shared.services.shop.Shop: QRIS, deposits, bills, fulfilment (None: confirm only)
-    metrics: Any = field(default_factory=NullMetrics)
-    clock: Callable[[], float] = time.time
-
-
-@dataclass(frozen=True)
-class TurnInput:
-    customer: Customer
-    state: dict[str, Any]
-    history: tuple[StoredMessage, ...]
-    messages: tuple[StoredMessage, ...]
-    usage: dict[str, Any] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)  # what the state points at, now (begin_turn)
-    lease: Any = None  # shared.services.lease.TurnLease, when the turn runs under a lease
-
-    @property
-    def text(self) -> str:
-        """The turn's text: several messages sent in a burst are read as one."""
-        return "\n".join(m.text for m in self.messages if m.text).strip()
-
-
-@dataclass
-class Reply:
-    messages: list[OutboundMessage]
-    state: dict[str, Any]
-    tokens: int = 0
-    facts: dict[str, Any] = field(default_factory=dict)
-    fulfil: list[str] = field(default_factory=list)  # orders paid this turn, submitted after the replies
-
-
 def respond(turn: TurnInput, deps: Deps) -> Reply:
     """Decide this turn's replies. Never raises for a refusal; bugs surface to the pipeline."""
-    return TurnContext(turn, deps).run()
+    return Conversation(turn, deps).run()
 
 
-class TurnContext:
-    def __init__(self, turn: TurnInput, deps: Deps) -> None:
-        self.input = turn
-        self.deps = deps
-        self.state = ConversationState.load(turn.state)
-        self.state.sync(turn.facts)
-        self.live: dict[str, Any] = dict((turn.facts or {}).get("orders") or {})
-        self.customer = turn.customer
-        # payments, fulfilment and bills; provider calls keep this turn's lease
-        self.shop: Any = deps.shop.for_turn(turn.lease) if deps.shop is not None and turn.lease else deps.shop
-        self.out: list[OutboundMessage] = []
-        self.facts: dict[str, Any] = {"path": "rules", "model_calls": 0, "prompt_chars": 0,
-                                      "customer_id": turn.customer.id}
-        self.tokens = 0
-        self.fulfil: list[str] = []
-
-    # -- plumbing -----------------------------------------------------------------------------
-
-    def say(self, text: str, **payload: Any) -> None:
-        self.out.append(OutboundMessage(text=text, payload=payload))
-
-    def act(self, action: str, **facts: Any) -> None:
-        self.facts["action"] = action
-        self.facts.update(facts)
-        self.state.last = action
-
-    def reply(self) -> Reply:
-        return Reply(self.out, self.state.dump(), self.tokens, self.facts, self.fulfil)
-
-    def budget(self) -> float | None:
-        """Seconds this turn may still wait on a model without outliving its lease."""
-        return self.input.lease.remaining() if self.input.lease is not None else None
+class Conversation(TurnContext):
+    """A turn's router and its browsing flows (the buying ones are :mod:`shared.services.buying`)."""
 
     # -- the turn -----------------------------------------------------------------------------
 
@@ -235,7 +149,7 @@ class TurnContext:
             return True
         if u.intent == "thanks":
             self.act("thanks")
-            self.say(replies.thanks(self._settled_orders()))
+            self.say(replies.thanks(self.settled_orders()))
             return True
         if self.state.deposit_for and u.slots.get("target") and u.intent in ("buy", "other", "deposit"):
             buying.deposit(self, self.state.deposit_for.get("amount"), self.state.deposit_for.get("method"),
@@ -416,18 +330,9 @@ class TurnContext:
     def status(self, ref: str | None) -> None:
         orders = self.deps.orders.recent(self.customer.id, ref=ref)
         self.act("status", orders=[o.ref for o in orders])
-        self.say(replies.order_status([self._order_json(o) for o in orders], ref))
+        self.say(replies.order_status([order_json(o) for o in orders], ref))
 
     def complaint(self) -> None:
         latest = self.deps.orders.recent(self.customer.id, limit=1)
         self.act("complaint", orders=[o.ref for o in latest])
-        self.say(replies.complaint(self._order_json(latest[0]) if latest else None))
-
-    def _settled_orders(self) -> list[dict[str, Any]]:
-        """The orders paid since they were quoted, as ``begin_turn`` found them (newest last)."""
-        return [{"ref": ref, **self.live[ref]} for ref in self.state.settled if ref in self.live]
-
-    @staticmethod
-    def _order_json(order: Order) -> dict[str, Any]:
-        return {"ref": order.ref, "name": order.name, "target": order.target, "status": order.status,
-                "price": order.price, "sn": order.sn, "category": order.category}
+        self.say(replies.complaint(order_json(latest[0]) if latest else None))

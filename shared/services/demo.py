@@ -26,7 +26,7 @@ class Demo:
             self.customer_id = reply.facts.get("customer_id", self.customer_id)
 
     def command(self, line: str) -> str:
-        name, _, arg = line.partition(" ")
+        name = line.split(" ", 1)[0]
         if name in ("/bayar", "/pay"):
             return self.pay()
         return "perintah: /bayar (bayar QRIS terakhir di sandbox)"

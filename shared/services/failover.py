@@ -98,11 +98,6 @@ class ModelChain:
         except KVUnavailable as exc:
             log.warning("could not record the breaker of %s/%s: %s", link.project, link.model, exc)
 
-    def open_links(self, snapshot: dict[str, str | None] | None = None) -> list[Link]:
-        snapshot = self._snapshot() if snapshot is None else snapshot
-        now = self.clock()
-        return [link for link in self.links if float(snapshot.get(link.breaker) or 0) > now]
-
     def call(self, request: ModelRequest, *, budget: Callable[[], float | None] | None = None) -> tuple[ModelReply, Link]:
         """The first link that answers. ``budget`` (seconds a turn may still wait) stops the chain
         before a link that might not answer in time: the rule engine answers instead."""

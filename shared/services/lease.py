@@ -33,7 +33,6 @@ class TurnLease:
         self.seconds = seconds
         self.clock = clock
         self.deadline = started + seconds - SAFETY_SECONDS
-        self.extensions = 0
 
     def remaining(self) -> float:
         """Seconds this turn may still work under its lease."""
@@ -50,7 +49,6 @@ class TurnLease:
         started = self.clock()
         self.store.extend_lease(self.conversation_id, self.token)
         self.deadline = started + self.seconds - SAFETY_SECONDS
-        self.extensions += 1
         log.info("conversation %s: lease extended for a %.0f s step", self.conversation_id, seconds)
 
 
@@ -58,7 +56,7 @@ class TurnLease:
 _READS = frozenset({"profile", "price_list", "transaction_status", "deposit_methods", "deposit_status",
                     "bank_list", "check_account", "transfer_status"})
 _CREATES = frozenset({"create_transaction", "bill_inquiry", "pay_bill", "create_deposit", "cancel_deposit",
-                      "instant_deposit", "create_transfer"})
+                      "create_transfer"})
 
 
 class LeasedSupplier:

@@ -30,7 +30,8 @@ from shared.domain.turns import (
 from shared.errors import BotError, LeaseLost
 from shared.ports import Messenger, Store
 from shared.services.acks import AckBuffer
-from shared.services.conversation import Deps, Reply, TurnInput, respond
+from shared.services.conversation import respond
+from shared.services.turn_context import Deps, Reply, TurnInput
 from shared.services.fulfilment import fulfil
 from shared.services.lease import TurnLease
 
@@ -125,12 +126,9 @@ class Pipeline:
 
     def _fulfil(self, refs: list[str]) -> None:
         """Submit the orders this turn paid for, after the customer has read "diproses"."""
-        shop = self.deps.shop
-        if shop is None:  # no provider wired here: the reconciler submits paid orders
-            return
         for ref in refs:
             try:
-                fulfil(shop, ref)
+                fulfil(self.deps.shop, ref)
             except Exception:  # the order stays paid/processing: the reconciler picks it up
                 log.exception("fulfilling %s after the turn failed", ref)
 

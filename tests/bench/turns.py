@@ -18,7 +18,7 @@ from shared.adapters.redis_kv import RedisKV
 from shared.adapters.sandbox import Sandbox
 from shared.services.agent import Agent
 from shared.services.catalog import sync_catalog
-from shared.services.conversation import Deps, Limits
+from shared.services.turn_context import Deps, Limits
 from shared.services.failover import Link, ModelChain
 from tests import dialogs
 from tests.bench.common import ROUNDS, bench_database, p95
@@ -50,8 +50,8 @@ def main() -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'alter database "{dbname}" set track_functions = \'all\'')
         rpc = PostgresRpc(url)
-        with Sandbox(tick_seconds=3600) as sandbox:
-            sync_catalog(AtlanticClient(sandbox.url, "sandbox"), SqlCatalog(rpc))
+        sandbox = Sandbox(tick_seconds=3600).start()  # the supplier of every checkout in the dialogs
+        sync_catalog(AtlanticClient(sandbox.url, "sandbox"), SqlCatalog(rpc))
         rpc.close()
 
         kv = RedisKV.from_url(redis_url(), timeout=2, prefix=f"bench:{uuid.uuid4().hex[:6]}:")
@@ -61,7 +61,8 @@ def main() -> None:
         for round_ in range(ROUNDS):
             rpc = PostgresRpc(url, min_size=1, max_size=1)
             chain = ModelChain(model, [Link("bench", "key", "gemini-2.5-flash-lite")], kv)
-            deps = Deps(SqlCatalog(rpc), SqlOrders(rpc), Limits(), agent=Agent(chain, shop_name="Toko Bench"))
+            deps = Deps(SqlCatalog(rpc), SqlOrders(rpc), dialogs.shop(rpc, sandbox.url), Limits(),
+                        agent=Agent(chain, shop_name="Toko Bench"))
             with psycopg.connect(url, autocommit=True) as probe:
                 before_fn = dict(probe.execute(
                     "select funcname, calls from pg_stat_user_functions where schemaname = 'public'").fetchall())
@@ -102,6 +103,7 @@ def main() -> None:
             p50s.append(statistics.median(timings))
             p95s.append(p95(timings))
         kv.close()
+        sandbox.stop()
     print(f"per-turn server overhead, zero-latency model, {figures['turns']} turns of {len(dialogs.DIALOGS)} dialogs "
           f"x {ROUNDS} rounds: p50 {statistics.median(p50s):.2f} ms, p95 {statistics.median(p95s):.2f} ms "
           f"(rounds' p50 {', '.join(f'{x:.2f}' for x in p50s)}; p95 {', '.join(f'{x:.2f}' for x in p95s)})")

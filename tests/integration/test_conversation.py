@@ -16,6 +16,7 @@ from typing import Iterator
 
 import psycopg
 import pytest
+import redis
 
 from shared.adapters.catalog_store import SqlCatalog
 from shared.adapters.gemini import GeminiModel
@@ -28,7 +29,7 @@ from shared.config import PROJECT_ROOT
 from shared.domain.money import rupiah
 from shared.domain.turns import InboundMessage
 from shared.services.agent import Agent
-from shared.services.conversation import Deps, Limits
+from shared.services.turn_context import Deps, Limits
 from shared.services.failover import Link, ModelChain, seconds_to_pacific_midnight
 from shared.services.pipeline import Pipeline
 from tests import dialogs
@@ -49,6 +50,15 @@ def rpc(shop_url: str) -> Iterator[PostgresRpc]:
 def shop_db(shop_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(shop_url, autocommit=True) as conn:
         yield conn
+
+
+def redis_ttl(redis_url: str, key: str) -> int:
+    """The TTL Redis itself reports (read beside the adapter, which has no TTL command)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return int(client.ttl(key))
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -91,12 +101,11 @@ class Clock:
         return self.now
 
 
-def chain_deps(rpc, kv, gemini, *, clock=time.time, limits: Limits | None = None,  # type: ignore[no-untyped-def]
-               sandbox_url: str | None = None) -> Deps:
+def chain_deps(rpc, kv, gemini, sandbox, *, clock=time.time, limits: Limits | None = None) -> Deps:  # type: ignore[no-untyped-def]
     links = [Link("project-a", A, MODEL), Link("project-b", B, MODEL)]
     chain = ModelChain(GeminiModel(base_url=gemini.url, timeout=5), links, kv, clock=clock)
-    return Deps(SqlCatalog(rpc), SqlOrders(rpc), limits or Limits(), agent=Agent(chain, shop_name="Toko Uji"),
-                shop=dialogs.shop(rpc, sandbox_url))
+    return Deps(SqlCatalog(rpc), SqlOrders(rpc), dialogs.shop(rpc, sandbox.url), limits or Limits(),
+                agent=Agent(chain, shop_name="Toko Uji"))
 
 
 def say(pipeline: Pipeline, wa_id: str, text: str):  # type: ignore[no-untyped-def]
@@ -112,14 +121,14 @@ def new_customer() -> str:
 
 @pytest.mark.parametrize("dialog", dialogs.DIALOGS, ids=[d["id"] for d in dialogs.DIALOGS])
 def test_dialog_on_the_rule_engine(dialog, rpc, shop_db, sandbox) -> None:  # type: ignore[no-untyped-def]
-    outcomes = dialogs.run_dialog(dialog, rpc, dialogs.rules_deps(rpc, sandbox_url=sandbox.url), shop_db)
+    outcomes = dialogs.run_dialog(dialog, rpc, dialogs.rules_deps(rpc, sandbox.url), shop_db)
     assert [o.problems for o in outcomes] == [[] for _ in outcomes], [o.text for o in outcomes]
     assert all(o.facts.get("model_calls", 0) == 0 for o in outcomes)
 
 
 @pytest.mark.parametrize("dialog", dialogs.DIALOGS, ids=[d["id"] for d in dialogs.DIALOGS])
 def test_dialog_through_gemini(dialog, rpc, shop_db, kv, gemini, sandbox) -> None:  # type: ignore[no-untyped-def]
-    outcomes = dialogs.run_dialog(dialog, rpc, chain_deps(rpc, kv, gemini, sandbox_url=sandbox.url), shop_db, gemini)
+    outcomes = dialogs.run_dialog(dialog, rpc, chain_deps(rpc, kv, gemini, sandbox), shop_db, gemini)
     assert [o.problems for o in outcomes] == [[] for _ in outcomes], [o.text for o in outcomes]
     model_turns = [o for o in outcomes if o.facts.get("path") == "model"]
     assert len(gemini.requests) == sum(o.facts.get("model_calls", 0) for o in outcomes)
@@ -135,10 +144,10 @@ def test_dialog_through_gemini(dialog, rpc, shop_db, kv, gemini, sandbox) -> Non
 
 # -- failover ----------------------------------------------------------------------------------
 
-def test_a_429_is_answered_by_the_next_key_in_the_same_turn(rpc, kv, gemini, redis_url) -> None:  # type: ignore[no-untyped-def]
+def test_a_429_is_answered_by_the_next_key_in_the_same_turn(rpc, kv, gemini, redis_url, sandbox) -> None:  # type: ignore[no-untyped-def]
     gemini.fail(A, stub.rate_limited(37))
     gemini.push(stub.call("search_products", {"query": "paket tsel di bawah 20rb"}))
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini), dialogs.Collect())
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox), dialogs.Collect())
 
     reply = say(pipeline, new_customer(), "ada paket tsel di bawah 20rb?")
 
@@ -146,7 +155,7 @@ def test_a_429_is_answered_by_the_next_key_in_the_same_turn(rpc, kv, gemini, red
     assert reply.facts["model"] == f"project-b/{MODEL}"
     assert [r["key"] for r in gemini.requests] == [A, B]
     breaker = f"brk:project-a:{MODEL}"
-    assert 30 <= kv.eval("return redis.call('TTL', KEYS[1])", [breaker], []) <= 37
+    assert 30 <= redis_ttl(redis_url, kv.prefix + breaker) <= 37
     # another process sees the same breaker: it lives in Redis, not in this process
     code = ("from shared.adapters.redis_kv import RedisKV;"
             f"print(RedisKV.from_url({redis_url!r}, timeout=2, prefix={kv.prefix!r}).get({breaker!r}))")
@@ -158,20 +167,20 @@ def test_a_429_is_answered_by_the_next_key_in_the_same_turn(rpc, kv, gemini, red
     assert [r["key"] for r in gemini.requests][2:] == [B]  # project-a is skipped while open
 
 
-def test_a_daily_quota_opens_the_breaker_until_midnight_pacific(rpc, kv, gemini) -> None:  # type: ignore[no-untyped-def]
+def test_a_daily_quota_opens_the_breaker_until_midnight_pacific(rpc, kv, gemini, redis_url, sandbox) -> None:  # type: ignore[no-untyped-def]
     gemini.fail(A, stub.rate_limited(10, daily=True))
     gemini.push(stub.call("search_products", {"query": "pulsa xl 50rb"}))
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini), dialogs.Collect())
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox), dialogs.Collect())
     say(pipeline, new_customer(), "ada pulsa xl 50rb?")
-    ttl = kv.eval("return redis.call('TTL', KEYS[1])", [f"brk:project-a:{MODEL}"], [])
+    ttl = redis_ttl(redis_url, f"{kv.prefix}brk:project-a:{MODEL}")
     assert abs(ttl - seconds_to_pacific_midnight(time.time())) < 5
 
 
-def test_with_every_breaker_open_the_customer_still_gets_a_useful_answer(rpc, kv, gemini) -> None:  # type: ignore[no-untyped-def]
+def test_with_every_breaker_open_the_customer_still_gets_a_useful_answer(rpc, kv, gemini, sandbox) -> None:  # type: ignore[no-untyped-def]
     gemini.fail(A, stub.rate_limited(60))
     gemini.fail(B, stub.rate_limited(60))
     collect = dialogs.Collect()
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini), collect)
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox), collect)
 
     reply = say(pipeline, new_customer(), "ada paket tsel di bawah 20rb?")
 
@@ -183,10 +192,10 @@ def test_with_every_breaker_open_the_customer_still_gets_a_useful_answer(rpc, kv
     assert len(gemini.requests) == calls  # both open: no request at all
 
 
-def test_server_errors_back_off_30s_then_2min(rpc, kv, gemini) -> None:  # type: ignore[no-untyped-def]
+def test_server_errors_back_off_30s_then_2min(rpc, kv, gemini, sandbox) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
     gemini.fail(A, stub.server_error())
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, clock=clock), dialogs.Collect())
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox, clock=clock), dialogs.Collect())
     key = f"brk:project-a:{MODEL}"
 
     gemini.push(stub.call("search_products", {"query": "paket xl"}))
@@ -208,7 +217,7 @@ def test_server_errors_back_off_30s_then_2min(rpc, kv, gemini) -> None:  # type:
 # -- the model proposes, code disposes -------------------------------------------------------------
 
 def test_an_injected_price_and_a_self_confirmation_change_nothing(rpc, kv, gemini, shop_db, sandbox) -> None:  # type: ignore[no-untyped-def]
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox_url=sandbox.url), dialogs.Collect())
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox), dialogs.Collect())
     wa_id = new_customer()
     gemini.push(stub.call("search_products", {"query": "paket tsel di bawah 20rb"}))
     listed = say(pipeline, wa_id, "ada paket tsel di bawah 20rb?")
@@ -232,9 +241,9 @@ def test_an_injected_price_and_a_self_confirmation_change_nothing(rpc, kv, gemin
     assert shop_db.execute("select status from orders where ref = %s", [ref]).fetchone()[0] == "confirmed"
 
 
-def test_model_text_with_a_price_we_never_showed_is_not_sent(rpc, kv, gemini) -> None:  # type: ignore[no-untyped-def]
+def test_model_text_with_a_price_we_never_showed_is_not_sent(rpc, kv, gemini, sandbox) -> None:  # type: ignore[no-untyped-def]
     collect = dialogs.Collect()
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini), collect)
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox), collect)
     gemini.push(stub.text("Pulsa apa aja ada kak, mulai Rp1.000 aja! 😊"))
     reply = say(pipeline, new_customer(), "jual apa aja kak")
     assert reply.facts["guarded"] and "Rp1.000" not in collect.sent[-1].text
@@ -242,9 +251,9 @@ def test_model_text_with_a_price_we_never_showed_is_not_sent(rpc, kv, gemini) ->
 
 # -- limits ----------------------------------------------------------------------------------------
 
-def test_rate_limit_slows_a_flood_and_skips_the_model(rpc, kv, gemini) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limit_slows_a_flood_and_skips_the_model(rpc, kv, gemini, sandbox) -> None:  # type: ignore[no-untyped-def]
     collect = dialogs.Collect()
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, limits=Limits(rate_per_minute=3)), collect)
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox, limits=Limits(rate_per_minute=3)), collect)
     wa_id = new_customer()
     actions = [(say(pipeline, wa_id, f"halo {i}") or None) for i in range(3)]
     assert all(a.facts["action"] == "greet" for a in actions)
@@ -255,8 +264,8 @@ def test_rate_limit_slows_a_flood_and_skips_the_model(rpc, kv, gemini) -> None: 
     assert gemini.requests == []
 
 
-def test_daily_token_budget_hands_the_customer_to_the_rule_engine(rpc, kv, gemini) -> None:  # type: ignore[no-untyped-def]
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, limits=Limits(daily_tokens=500)), dialogs.Collect())
+def test_daily_token_budget_hands_the_customer_to_the_rule_engine(rpc, kv, gemini, sandbox) -> None:  # type: ignore[no-untyped-def]
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox, limits=Limits(daily_tokens=500)), dialogs.Collect())
     wa_id = new_customer()
     gemini.responder = lambda body: stub.call("search_products", {"query": "paket xl"}, tokens=(450, 12))
     first = say(pipeline, wa_id, "paket xl ada?")
@@ -267,9 +276,9 @@ def test_daily_token_budget_hands_the_customer_to_the_rule_engine(rpc, kv, gemin
     assert len(gemini.requests) == 2
 
 
-def test_a_blocked_customer_gets_no_model_call_and_no_reply(rpc, kv, gemini, shop_db) -> None:  # type: ignore[no-untyped-def]
+def test_a_blocked_customer_gets_no_model_call_and_no_reply(rpc, kv, gemini, shop_db, sandbox) -> None:  # type: ignore[no-untyped-def]
     collect = dialogs.Collect()
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini), collect)
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox), collect)
     wa_id = new_customer()
     say(pipeline, wa_id, "halo")
     shop_db.execute("update customers set blocked = true where wa_id = %s", [wa_id])
@@ -280,8 +289,8 @@ def test_a_blocked_customer_gets_no_model_call_and_no_reply(rpc, kv, gemini, sho
 
 # -- coalescing --------------------------------------------------------------------------------
 
-def test_messages_sent_during_a_turn_are_answered_together(rpc, kv, gemini) -> None:  # type: ignore[no-untyped-def]
-    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini), dialogs.Collect())
+def test_messages_sent_during_a_turn_are_answered_together(rpc, kv, gemini, sandbox) -> None:  # type: ignore[no-untyped-def]
+    pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox), dialogs.Collect())
     wa_id = new_customer()
     gemini.delay = 0.8
     gemini.push(stub.text("Baik kak, ada yang bisa dibantu? 😊"))
@@ -290,7 +299,7 @@ def test_messages_sent_during_a_turn_are_answered_together(rpc, kv, gemini) -> N
         pipeline.handle(InboundMessage(wamid=f"wamid.{uuid.uuid4().hex}", wa_id=wa_id, text="apa kabar kak"))))
     first.start()
     time.sleep(0.3)
-    queued = [Pipeline(SqlStore(rpc), dialogs.rules_deps(rpc), dialogs.Collect()).handle(
+    queued = [Pipeline(SqlStore(rpc), dialogs.rules_deps(rpc, sandbox.url), dialogs.Collect()).handle(
         InboundMessage(wamid=f"wamid.{uuid.uuid4().hex}", wa_id=wa_id, text=t)) for t in ("mau pulsa", "10rb")]
     gemini.delay = 0.0
     first.join()

@@ -66,18 +66,6 @@ def test_set_nx_only_writes_once(kv) -> None:  # type: ignore[no-untyped-def]
     assert kv.get("lock") == "a"
 
 
-def test_incr_counts_and_gives_new_counters_a_ttl(kv) -> None:  # type: ignore[no-untyped-def]
-    assert [kv.incr("rate", ttl=60) for _ in range(3)] == [1, 2, 3]
-    ttl = kv.eval("return redis.call('TTL', KEYS[1])", ["rate"], [])
-    assert 0 < ttl <= 60
-
-
-def test_eval_runs_a_script_atomically(kv) -> None:  # type: ignore[no-untyped-def]
-    script = "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])"
-    assert kv.eval(script, ["scripted"], ["ok-value"]) == "ok-value"
-    assert kv.get("scripted") == "ok-value"
-
-
 def test_upstash_adapter_speaks_the_rest_protocol_with_base64_and_bearer(upstash) -> None:  # type: ignore[no-untyped-def]
     kv = production_like_upstash(upstash.url, prefix="proto:")
     before = len(upstash.requests)
