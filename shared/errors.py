@@ -107,7 +107,7 @@ class RefundExceedsDebit(DomainRefusal):
 
 
 class CatalogShrank(DomainRefusal):
-    """The provider's price list is much shorter than what we sell; probably a glitch."""
+    """Atlantic's price list is much shorter than what we sell; probably a glitch."""
 
     sqlstate = "BJ007"
 

@@ -134,13 +134,37 @@ class Orders(Protocol):
 
     def expire_quotes(self) -> int: ...
 
-    def claim_orders(self, kind: str, *, limit: int = 50, lease: int = 60, min_age: int = 30,
-                     window: int = 86400) -> list[Order]: ...
+    # The reconciler's claims: each row to one reconciler at a time; ``lease`` seconds before a
+    # leased row may be claimed again, ``min_age`` seconds it must have waited, ``window`` how far back.
+
+    def claim_payments(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Payment]:
+        """Pending checkouts to poll at Atlantic."""
+        ...
+
+    def claim_submissions(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Order]:
+        """Paid orders to submit, and processing ones without an Atlantic id to resubmit."""
+        ...
+
+    def claim_checks(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Order]:
+        """Processing orders to ask Atlantic about."""
+        ...
+
+    def claim_pending_notices(self, *, limit: int = 50, min_age: int = 30) -> list[Order]:
+        """Processing orders whose customer is told "masih diproses" (each once)."""
+        ...
+
+    def claim_escalations(self, *, limit: int = 50, min_age: int = 30) -> list[Order]:
+        """Processing orders handed to the admins (each once)."""
+        ...
+
+    def claim_rechecks(self, *, limit: int = 50, min_age: int = 30, window: int = 86400) -> list[Order]:
+        """Finished orders, re-checked once each (a reversal shows up here)."""
+        ...
 
     def claim_events(self, *, limit: int = 50, lease: int = 60, min_age: int = 30,
-                     window: int = 86400) -> list[dict[str, Any]]: ...
-
-    def claim_payments(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Payment]: ...
+                     window: int = 86400) -> list[dict[str, Any]]:
+        """Atlantic callbacks that could not be verified yet."""
+        ...
 
     def claim_job(self, name: str, every_seconds: int) -> bool: ...
 

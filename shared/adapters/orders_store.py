@@ -84,7 +84,7 @@ class SqlOrders:
 
     def record_submission(self, ref: str, atlantic_id: str | None, supplier_status: str | None) -> Order:
         return Order.from_json(self.rpc.call("record_submission", {
-            "p_ref": ref, "p_atlantic_id": atlantic_id, "p_provider_status": supplier_status}))
+            "p_ref": ref, "p_atlantic_id": atlantic_id, "p_supplier_status": supplier_status}))
 
     def finish(self, ref: str, status: str, *, sn: str | None = None, reason: str | None = None,
                atlantic_id: str | None = None) -> Order:
@@ -96,21 +96,32 @@ class SqlOrders:
     def expire_quotes(self) -> int:
         return int(self.rpc.call("expire_quotes", {})["expired"])
 
-    def claim_orders(self, kind: str, *, limit: int = 50, lease: int = 60, min_age: int = 30,
-                     window: int = 86400) -> list[Order]:
-        rows = self.rpc.call("reconcile_claim", {"p_kind": kind, "p_limit": limit, "p_lease_seconds": lease,
-                                                 "p_min_age": min_age, "p_window": window})
-        return [Order.from_json(r) for r in rows]
+    def claim_payments(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Payment]:
+        rows = self.rpc.call("claim_payments", {"p_limit": limit, "p_lease_seconds": lease, "p_min_age": min_age})
+        return [Payment.from_json(r) for r in rows]
+
+    def claim_submissions(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Order]:
+        return self._orders("claim_submissions", {"p_limit": limit, "p_lease_seconds": lease, "p_min_age": min_age})
+
+    def claim_checks(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Order]:
+        return self._orders("claim_checks", {"p_limit": limit, "p_lease_seconds": lease, "p_min_age": min_age})
+
+    def claim_pending_notices(self, *, limit: int = 50, min_age: int = 30) -> list[Order]:
+        return self._orders("claim_pending_notices", {"p_limit": limit, "p_min_age": min_age})
+
+    def claim_escalations(self, *, limit: int = 50, min_age: int = 30) -> list[Order]:
+        return self._orders("claim_escalations", {"p_limit": limit, "p_min_age": min_age})
+
+    def claim_rechecks(self, *, limit: int = 50, min_age: int = 30, window: int = 86400) -> list[Order]:
+        return self._orders("claim_rechecks", {"p_limit": limit, "p_min_age": min_age, "p_window": window})
 
     def claim_events(self, *, limit: int = 50, lease: int = 60, min_age: int = 30,
                      window: int = 86400) -> list[dict[str, Any]]:
-        return list(self.rpc.call("reconcile_claim", {"p_kind": "events", "p_limit": limit, "p_lease_seconds": lease,
-                                                      "p_min_age": min_age, "p_window": window}))
+        return list(self.rpc.call("claim_events", {"p_limit": limit, "p_lease_seconds": lease, "p_min_age": min_age,
+                                                   "p_window": window}))
 
-    def claim_payments(self, *, limit: int = 50, lease: int = 60, min_age: int = 30) -> list[Payment]:
-        rows = self.rpc.call("reconcile_claim", {"p_kind": "payments", "p_limit": limit, "p_lease_seconds": lease,
-                                                 "p_min_age": min_age})
-        return [Payment.from_json(r) for r in rows]
+    def _orders(self, fn: str, params: dict[str, Any]) -> list[Order]:
+        return [Order.from_json(r) for r in self.rpc.call(fn, params)]
 
     def claim_job(self, name: str, every_seconds: int) -> bool:
         return bool(self.rpc.call("claim_job", {"p_name": name, "p_every_seconds": every_seconds})["claimed"])

@@ -416,7 +416,7 @@ def bill_ask_number(provider: str | None) -> str:
     return f"Kirim {what}-nya ya kak, nanti aku cekkan tagihannya."
 
 
-def provider_busy() -> str:
+def supplier_busy() -> str:
     return "Maaf kak, sistem pembayaran lagi sibuk 🙏 Coba beberapa saat lagi ya."
 
 

@@ -173,8 +173,8 @@ def qris(turn: TurnContext, orders: list[Order], total: int) -> None:
         return
     except SupplierError as exc:
         log.warning("QRIS for %s failed: %s", [o.ref for o in orders], exc)
-        turn.act("provider_busy", products=[o.code for o in orders], order=_summary(orders[0]))
-        turn.say(replies.provider_busy())
+        turn.act("supplier_busy", products=[o.code for o in orders], order=_summary(orders[0]))
+        turn.say(replies.supplier_busy())
         return
     turn.state.awaiting["payment"] = payment.ref
     message = checkout_message(payment, purpose="pesanan " + ", ".join(o.ref for o in orders))
@@ -289,8 +289,8 @@ def deposit(turn: TurnContext, amount: int | None, method: str | None, *, phone:
         low, high = shop.deposit_range(code)
     except SupplierError as exc:
         log.warning("deposit method %s: %s", code, exc)
-        turn.act("provider_busy")
-        turn.say(replies.provider_busy())
+        turn.act("supplier_busy")
+        turn.say(replies.supplier_busy())
         return
     if not low <= amount <= high:
         turn.state.deposit_for = None
@@ -315,8 +315,8 @@ def deposit(turn: TurnContext, amount: int | None, method: str | None, *, phone:
         return
     except SupplierError as exc:
         log.warning("deposit checkout failed: %s", exc)
-        turn.act("provider_busy")
-        turn.say(replies.deposit_refused(code) if not exc.retryable else replies.provider_busy())
+        turn.act("supplier_busy")
+        turn.say(replies.deposit_refused(code) if not exc.retryable else replies.supplier_busy())
         return
     turn.state.awaiting = {"refs": [], "total": amount, "payment": payment.ref, "deposit": True}
     message = checkout_message(payment, purpose=f"isi saldo {replies.rupiah(amount)}")
@@ -351,8 +351,8 @@ def bill(turn: TurnContext, provider: str | None, target: str | None) -> None:
         return
     except SupplierError as exc:
         log.warning("bill inquiry failed: %s", exc)
-        turn.act("provider_busy", products=[product.code])
-        turn.say(replies.provider_busy())
+        turn.act("supplier_busy", products=[product.code])
+        turn.say(replies.supplier_busy())
         return
     periods = [str(d.get("periode")) for d in ((inquiry.detail or {}).get("detail") or []) if isinstance(d, dict)]
     details = {"customer_name": inquiry.customer_name, "amount": inquiry.amount, "admin_fee": inquiry.admin_fee,

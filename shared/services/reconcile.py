@@ -57,12 +57,12 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None,
         return each(claimed, lambda p: refresh_payment(shop, p).status != "pending", "refreshing payment")
 
     def submissions() -> int:
-        claimed = shop.orders.claim_orders("submit", min_age=s.resubmit_after_seconds, lease=s.resubmit_after_seconds)
+        claimed = shop.orders.claim_submissions(min_age=s.resubmit_after_seconds, lease=s.resubmit_after_seconds)
         return each(claimed, lambda o: fulfil(shop, o.ref, resubmit=o.status == "processing") is not None,
                     "submitting order")
 
     def checks() -> int:
-        claimed = shop.orders.claim_orders("check", min_age=s.check_after_seconds, lease=s.check_after_seconds)
+        claimed = shop.orders.claim_checks(min_age=s.check_after_seconds, lease=s.check_after_seconds)
         return each(claimed, lambda o: check_order(shop, o).status != "processing", "checking order")
 
     def rechecks() -> int:
@@ -70,8 +70,7 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None,
         # and the admins told (settle_order), never paid or refunded a second time
         if s.recheck_finished_hours <= 0:
             return 0
-        claimed = shop.orders.claim_orders("recheck", min_age=RECHECK_MIN_AGE_SECONDS,
-                                           window=s.recheck_finished_hours * 3600)
+        claimed = shop.orders.claim_rechecks(min_age=RECHECK_MIN_AGE_SECONDS, window=s.recheck_finished_hours * 3600)
         return each(claimed, lambda o: check_order(shop, o).outcome == "conflict", "re-checking order")
 
     def unverified() -> int:
@@ -92,13 +91,13 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None,
         return answered
 
     def notices() -> int:
-        claimed = shop.orders.claim_orders("pending_notice", min_age=s.pending_notice_seconds)
+        claimed = shop.orders.claim_pending_notices(min_age=s.pending_notice_seconds)
         shop.notifier.send([{"customer_id": o.customer_id, "text": replies.still_processing(
             {"ref": o.ref, "name": o.name})} for o in claimed])
         return len(claimed)
 
     def escalations() -> int:
-        claimed = shop.orders.claim_orders("escalate", min_age=s.escalate_after_seconds)
+        claimed = shop.orders.claim_escalations(min_age=s.escalate_after_seconds)
         for order in claimed:
             log.error("order %s unresolved after %d s: escalated", order.ref, s.escalate_after_seconds)
             shop.notifier.admins(s.admin_wa_ids, replies.admin_escalation(

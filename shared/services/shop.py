@@ -97,7 +97,7 @@ class Shop:
         return found
 
     def for_turn(self, lease: Any) -> Shop:
-        """This shop as one turn uses it: provider calls keep the turn's lease (``services.lease``)."""
+        """This shop as one turn uses it: supplier calls keep the turn's lease (``services.lease``)."""
         from shared.services.lease import LeasedSupplier
 
         return replace(self, supplier=LeasedSupplier(self.supplier, lease))  # type: ignore[arg-type]

@@ -109,7 +109,7 @@ begin
   end if;
   select count(*) into v_received from sync_incoming;
 
-  -- a short list is a glitch at the provider, not a catalog change
+  -- a short list is a glitch at Atlantic, not a catalog change
   if not p_force then
     foreach v_type in array v_types loop
       select count(*) into v_incoming from sync_incoming where type = v_type;

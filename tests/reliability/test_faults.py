@@ -164,7 +164,7 @@ def test_atlantic_down_or_slow_the_customer_is_told_and_the_reconciler_finishes(
     world.say(wa, "pulsa tri 20rb ke 089612345678")
     world.sandbox.faults["/deposit/create"] = ["down"]
     busy = world.say(wa, "qris")
-    assert busy.facts["action"] == "provider_busy" and "sibuk" in busy.messages[0].text
+    assert busy.facts["action"] == "supplier_busy" and "sibuk" in busy.messages[0].text
     assert world.db.execute("select count(*) from payments where status = 'pending'").fetchone()[0] == 0
     retry = world.say(wa, "qris")
     assert retry.facts["action"] == "checkout"
