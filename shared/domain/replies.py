@@ -6,6 +6,7 @@ Keep wording here so it can be reviewed and changed without touching logic. Amou
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from shared.domain.money import rupiah
@@ -266,13 +267,19 @@ def product_gone() -> str:
 
 # -- paying, fulfilment and notifications -------------------------------------------------------
 
-def wib(moment: Any) -> str:
-    """``25 Nov 2026 03:15 WIB`` (customers read Jakarta time)."""
-    from datetime import timedelta, timezone
+# Indonesia's three zones by the names customers use; any other zone shows its own abbreviation.
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Ujung_Pandang": "WITA",
+              "Asia/Jayapura": "WIT"}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 
-    months = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
-    local = moment.astimezone(timezone(timedelta(hours=7)))
-    return f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M} WIB"
+
+def local_time(moment: datetime, zone: str) -> str:
+    """``25 Nov 2026 03:15 WIB``: ``moment`` on the shop's clock (``TIMEZONE``)."""
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo(zone))
+    label = ZONE_NAMES.get(zone) or local.tzname() or zone
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H:%M} {label}"
 
 
 def _target(order: Mapping[str, Any]) -> str:
@@ -333,8 +340,8 @@ def insufficient_saldo(total: int, saldo: int) -> str:
             "Balas *QRIS* untuk bayar pakai QRIS, atau isi saldo dulu (contoh: _depo 50rb_).")
 
 
-def checkout(payment: Mapping[str, Any], *, purpose: str) -> str:
-    until = f" Berlaku sampai {wib(payment['expires_at'])}." if payment.get("expires_at") else ""
+def checkout(payment: Mapping[str, Any], *, purpose: str, zone: str) -> str:
+    until = f" Berlaku sampai {local_time(payment['expires_at'], zone)}." if payment.get("expires_at") else ""
     fee = f" (sudah termasuk biaya {rupiah(payment['fee'])})" if payment.get("fee_payer") == "customer" and payment.get("fee") else ""
     how = ("Scan QRIS di atas pakai m-banking atau e-wallet apa aja 📲" if payment.get("qr_string")
            else f"Bayar lewat link ini: {payment.get('url')}" if payment.get("url")
@@ -371,9 +378,9 @@ def format_sn(sn: str, category: str | None) -> str:
     return sn
 
 
-def receipt(order: Mapping[str, Any]) -> str:
+def receipt(order: Mapping[str, Any], *, zone: str) -> str:
     label = "Token" if order.get("category") == "pln" else "SN"
-    when = wib(order["finished_at"]) if order.get("finished_at") else ""
+    when = local_time(order["finished_at"], zone) if order.get("finished_at") else ""
     return (f"✅ *Berhasil!*\n*{order['name']}*\n{_target(order)}\nHarga: {rupiah(order['price'])}\n"
             f"Ref: {order['ref']}\n{label}: *{format_sn(order['sn'] or '-', order.get('category'))}*\n{when}").rstrip()
 

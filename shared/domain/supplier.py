@@ -10,15 +10,18 @@ case); :func:`is_final` follows the reference: ``success``, ``failed``, ``cancel
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
-WIB = timezone(timedelta(hours=7), "WIB")
+# Atlantic's clock: its timestamps carry no zone and are read as Jakarta time (WIB). This is
+# Atlantic's, not the shop's: a seller in Makassar (TIMEZONE=Asia/Makassar) still gets WIB here.
+ATLANTIC_TIMEZONE = ZoneInfo("Asia/Jakarta")
 FINAL_STATUSES = frozenset({"success", "failed", "cancel", "expired"})
 
 
@@ -61,7 +64,7 @@ def to_time(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ATLANTIC_TIMEZONE)
 
 
 def to_flag(value: Any) -> bool:

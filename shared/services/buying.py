@@ -148,11 +148,11 @@ def already_paid(turn: TurnContext) -> None:
 def resend_checkout(turn: TurnContext) -> bool:
     """"ya" again while a QRIS waits: show the same one (never a second checkout for one order)."""
     shop = turn.shop
-    payment = shop.orders.find_payment(ref=turn.state.awaiting["payment"]) if shop else None
+    payment = shop.orders.find_payment(ref=turn.state.awaiting["payment"])
     if payment is None or payment.status != "pending":
         return False
     message = checkout_message(payment, purpose="pesanan " + ", ".join(payment.orders) if payment.orders
-                               else f"isi saldo {replies.rupiah(payment.amount - payment.fee)}")
+                               else f"isi saldo {replies.rupiah(payment.amount - payment.fee)}", zone=shop.timezone)
     turn.act("checkout", payment={"ref": payment.ref, "amount": payment.amount, "fee": payment.fee,
                                   "method": payment.method, "resent": True})
     if message["kind"] == "image":
@@ -177,7 +177,7 @@ def qris(turn: TurnContext, orders: list[Order], total: int) -> None:
         turn.say(replies.supplier_busy())
         return
     turn.state.awaiting["payment"] = payment.ref
-    message = checkout_message(payment, purpose="pesanan " + ", ".join(o.ref for o in orders))
+    message = checkout_message(payment, purpose="pesanan " + ", ".join(o.ref for o in orders), zone=shop.timezone)
     turn.act("checkout", products=[o.code for o in orders], order=_summary(orders[0]),
              payment={"ref": payment.ref, "amount": payment.amount, "fee": payment.fee, "method": payment.method})
     if message["kind"] == "image":
@@ -319,7 +319,7 @@ def deposit(turn: TurnContext, amount: int | None, method: str | None, *, phone:
         turn.say(replies.deposit_refused(code) if not exc.retryable else replies.supplier_busy())
         return
     turn.state.awaiting = {"refs": [], "total": amount, "payment": payment.ref, "deposit": True}
-    message = checkout_message(payment, purpose=f"isi saldo {replies.rupiah(amount)}")
+    message = checkout_message(payment, purpose=f"isi saldo {replies.rupiah(amount)}", zone=shop.timezone)
     turn.act("checkout", payment={"ref": payment.ref, "amount": payment.amount, "fee": payment.fee,
                                   "method": payment.method, "kind": "deposit"})
     if message["kind"] == "image":

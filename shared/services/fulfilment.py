@@ -90,7 +90,7 @@ def settle_order(shop: Shop, ref: str, status: str, *, sn: str | None = None, re
     order = shop.orders.finish(ref, final, sn=sn, reason=reason, atlantic_id=atlantic_id)
     data = _order_data(order)
     if order.outcome == "success":
-        shop.notifier.customer(order.customer_id, replies.receipt(data))
+        shop.notifier.customer(order.customer_id, replies.receipt(data, zone=shop.timezone))
     elif order.outcome == "refunded":
         shop.notifier.customer(order.customer_id, replies.failed_refunded(data))
     elif order.outcome == "conflict":  # a reversal, recorded once: no money moves, a human decides

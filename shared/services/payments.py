@@ -66,11 +66,12 @@ def start_checkout(shop: Shop, customer_id: int, *, kind: str, method: str = "QR
                                       payload={"bank": deposit.bank, "account_name": deposit.account_name})
 
 
-def checkout_message(payment: Payment, *, purpose: str) -> dict[str, Any]:
-    """The outbound message for a checkout: an image rendered from the QRIS string, or a link."""
+def checkout_message(payment: Payment, *, purpose: str, zone: str) -> dict[str, Any]:
+    """The outbound message for a checkout: an image rendered from the QRIS string, or a link;
+    its expiry on the shop's clock (``zone``)."""
     data = {"ref": payment.ref, "amount": payment.amount, "fee": payment.fee, "fee_payer": payment.fee_payer,
             "expires_at": payment.expires_at, "qr_string": payment.qr_string, "url": payment.url}
-    text = replies.checkout(data, purpose=purpose)
+    text = replies.checkout(data, purpose=purpose, zone=zone)
     if payment.qr_string:
         return {"kind": "image", "text": text, "payload": {"qr_string": payment.qr_string, "caption": text}}
     return {"kind": "text", "text": text, "payload": {}}

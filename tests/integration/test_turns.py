@@ -208,3 +208,20 @@ def test_a_text_turn_is_two_round_trips(postgrest, supabase_rpc) -> None:
     start = store.begin_turn(inbound(text="pulsa 10rb"))
     store.end_turn(start.conversation_id, start.lease.token, {"intent": "buy"}, [OutboundMessage("Siap kak")])
     assert [r["path"] for r in postgrest.requests[before:]] == ["/rest/v1/rpc/begin_turn", "/rest/v1/rpc/end_turn"]
+
+
+def test_model_tokens_are_counted_per_day_on_the_shops_clock(rpc) -> None:  # type: ignore[no-untyped-def]
+    """TIMEZONE decides when "today" starts: 25 hours apart, these two zones never share a date."""
+    from shared.adapters.store import SqlStore
+
+    ahead, behind = SqlStore(rpc, timezone="Pacific/Kiritimati"), SqlStore(rpc, timezone="Pacific/Pago_Pago")
+    wa_id = new_wa_id()
+    first = ahead.begin_turn(inbound(wa_id))
+    ahead.end_turn(first.conversation_id, first.lease.token, {}, [OutboundMessage(text="halo", tokens=120)])
+
+    same_day = ahead.begin_turn(inbound(wa_id))
+    assert same_day.usage["tokens_today"] == 120
+    ahead.end_turn(same_day.conversation_id, same_day.lease.token, {}, [])
+
+    other_day = behind.begin_turn(inbound(wa_id))
+    assert other_day.usage["tokens_today"] == 0  # the day that counted is not this clock's today

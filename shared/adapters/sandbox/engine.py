@@ -31,16 +31,17 @@ import string
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 from shared.adapters.sandbox import catalog
 from shared.adapters.sandbox.qris import qris_payload
+from shared.domain.supplier import ATLANTIC_TIMEZONE
 
 log = logging.getLogger(__name__)
 
-WIB = timezone(timedelta(hours=7))
+
 Reply = tuple[int, dict[str, Any] | None]  # HTTP status, JSON body (None: empty body)
 
 METHODS = [
@@ -190,7 +191,7 @@ class SandboxEngine:
         return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(20))
 
     def _ts(self, at: float) -> str:
-        return datetime.fromtimestamp(at, WIB).strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromtimestamp(at, ATLANTIC_TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
 
     def _digits(self, seed: str, n: int) -> str:
         digest = hashlib.sha256(seed.encode()).hexdigest()
