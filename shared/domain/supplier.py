@@ -32,6 +32,8 @@ def to_money(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     text = str(value).strip()
+    if text.isascii() and text.isdigit():  # the usual "8075": no Decimal needed (a price list has 100k)
+        return int(text)
     if not text:
         return None
     try:

@@ -15,23 +15,39 @@ insert into public.pricing_rules (category, provider, percent, flat, round_to)
 values (null, null, 2.0, 500, 100)
 on conflict on constraint pricing_rules_scope do nothing;
 
--- Sell price for a cost under the most specific active rule: category + provider, then provider,
--- then category, then the default. Rounded up to the rule's step; never below cost.
-create function private.sell_price(p_cost bigint, p_category text, p_provider text) returns bigint
+-- The active rule for a category and provider: category + provider, then provider, then category,
+-- then the default (all nulls when there is none).
+create function private.price_rule(p_category text, p_provider text) returns public.pricing_rules
 language sql stable
 set search_path = pg_catalog, public
 as $$
-  select greatest(
-           p_cost,
-           coalesce(
-             (select (ceil((p_cost * (1 + r.percent / 100) + r.flat) / r.round_to) * r.round_to)::bigint
-                from public.pricing_rules r
-               where r.active
-                 and (r.category is null or r.category = p_category)
-                 and (r.provider is null or r.provider = p_provider)
-               order by (r.provider is not null) desc, (r.category is not null) desc
-               limit 1),
-             p_cost))
+  select r.* from public.pricing_rules r
+   where r.active
+     and (r.category is null or r.category = p_category)
+     and (r.provider is null or r.provider = p_provider)
+   order by (r.provider is not null) desc, (r.category is not null) desc
+   limit 1
+$$;
+
+-- A cost marked up by a rule, rounded up to the rule's step; never below cost (no rule: the cost).
+-- Arithmetic only, so it is inlined into the statement that uses it.
+create function private.marked_up(p_cost bigint, p_percent numeric, p_flat bigint, p_round_to integer)
+returns bigint
+language sql immutable
+as $$
+  select greatest(p_cost, coalesce((ceil((p_cost * (1 + p_percent / 100) + p_flat) / p_round_to) * p_round_to)::bigint,
+                                   p_cost))
+$$;
+
+-- Each (category, provider) pair of the catalog with its rule: looked up once per pair, not per row.
+create function private.catalog_rules() returns table (category text, provider text, percent numeric, flat bigint,
+                                                      round_to integer)
+language sql stable
+set search_path = pg_catalog, public
+as $$
+  select c.category, c.provider, r.percent, r.flat, r.round_to
+    from (select distinct p.category, p.provider from public.products p) c
+    left join lateral private.price_rule(c.category, c.provider) r on true
 $$;
 
 -- A change of rules re-prices the catalog at once, without a re-sync.
@@ -41,9 +57,10 @@ set search_path = pg_catalog, public
 as $$
 begin
   update public.products p
-     set price = s.price, updated_at = now()
-    from (select id, private.sell_price(cost, category, provider) as price from public.products) s
-   where s.id = p.id and p.price is distinct from s.price;
+     set price = private.marked_up(p.cost, r.percent, r.flat, r.round_to), updated_at = now()
+    from private.catalog_rules() r
+   where r.category = p.category and r.provider = p.provider
+     and p.price is distinct from private.marked_up(p.cost, r.percent, r.flat, r.round_to);
   return null;
 end
 $$;
@@ -134,12 +151,17 @@ begin
            is distinct from
            (i.name, i.category, i.provider, i.type, i.cost, i.status, i.nominal, i.quota_gb,
             i.validity_days, i.units, i.description)
+  ), rules as (  -- the markup of each (category, provider) pair, looked up once per pair
+    select c.category, c.provider, r.percent, r.flat, r.round_to
+      from (select distinct category, provider from changes) c
+      left join lateral private.price_rule(c.category, c.provider) r on true
   ), written as (
     insert into public.products as p (code, name, category, provider, type, cost, price, status, nominal,
                                       quota_gb, validity_days, units, description, raw, synced_at)
-    select code, name, category, provider, type, cost, private.sell_price(cost, category, provider), status,
-           nominal, quota_gb, validity_days, units, description, coalesce(raw, '{}'::jsonb), now()
-      from changes
+    select i.code, i.name, i.category, i.provider, i.type, i.cost,
+           private.marked_up(i.cost, r.percent, r.flat, r.round_to), i.status, i.nominal, i.quota_gb,
+           i.validity_days, i.units, i.description, coalesce(i.raw, '{}'::jsonb), now()
+      from changes i left join rules r on r.category = i.category and r.provider = i.provider
     on conflict (code) do update
        set name = excluded.name, category = excluded.category, provider = excluded.provider,
            type = excluded.type, cost = excluded.cost, price = excluded.price, status = excluded.status,
