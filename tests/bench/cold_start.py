@@ -1,6 +1,6 @@
 """A fresh instance's first turn (``python -m tests.bench cold_start``).
 
-Side by side, in fresh processes, medians of 7: the time to ``import functions_framework`` (what any
+Side by side (alternating), in fresh processes, medians of 9: the time to ``import functions_framework`` (what any
 function pays before serving), and the time from nothing to a first rule-engine turn answered
 through the composition root (``bootstrap.app()`` from the environment) on the production
 transports — the PostgREST stand-in for Supabase, the Upstash stand-in for Redis, Atlantic (the
@@ -20,7 +20,7 @@ from shared.config import PROJECT_ROOT
 from tests.bench.common import bench_database
 from tests.conftest import DEFAULT_REDIS
 
-RUNS = 7
+RUNS = 9
 
 BARE = "import time; t = time.perf_counter(); import functions_framework; print((time.perf_counter() - t) * 1000)"
 
@@ -65,8 +65,10 @@ def main() -> None:
             "UPSTASH_REDIS_REST_URL": upstash.url, "UPSTASH_REDIS_REST_TOKEN": upstash.token,
             "ATLANTIC_API_KEY": "sandbox", "ATLANTIC_USERNAME": "sandbox", "ATLANTIC_BASE_URL": sandbox.url,
         }
-        bare = [run(BARE, env) for _ in range(RUNS)]
-        first = [run(FIRST_TURN % n, env) for n in range(RUNS)]
+        bare, first = [], []
+        for n in range(RUNS):  # alternated, so both see the same machine
+            bare.append(run(BARE, env))
+            first.append(run(FIRST_TURN % n, env))
         b, f = statistics.median(bare), statistics.median(first)
         print(f"cold start, median of {RUNS} fresh processes: import functions_framework {b:.0f} ms; "
               f"first rule-engine turn through bootstrap.app() on PostgREST + Upstash + Atlantic {f:.0f} ms "
