@@ -63,6 +63,6 @@ def main() -> None:
 
     print("cold import, median of 7 (ms)")
     for module in ("shared.config", "shared.bootstrap", "shared.adapters.store", "shared.domain.search",
-                   "shared.adapters.postgres, psycopg, psycopg_pool", "shared.adapters.atlantic, httpx",
-                   "postgrest", "supabase", "upstash_redis", "redis", "rapidfuzz.process"):
+                   "shared.adapters.postgres, psycopg, psycopg_pool", "shared.adapters.supabase, httpx",
+                   "shared.adapters.atlantic, httpx", "upstash_redis", "redis", "rapidfuzz.process"):
         print(f"  {module:48s} {import_ms(module):7.1f}")
