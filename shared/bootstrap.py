@@ -13,7 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from shared.config import Settings
-from shared.ports import KV, Catalog, LanguageModel, Messenger, Orders, Rpc, Store, Supplier
+from shared.ports import KV, Catalog, LanguageModel, Messenger, Metrics, Orders, Rpc, Store, Supplier
 
 if TYPE_CHECKING:
     from shared.services.agent import Agent
@@ -145,7 +145,7 @@ class App:
     the messenger once, here: every notification, turn and reconciler pass of the app uses it."""
 
     def __init__(self, settings: Settings, *, rpc: Rpc | None = None, kv: KV | None = None,
-                 supplier: Supplier | None = None, model: LanguageModel | None = None, metrics: Any = None,
+                 supplier: Supplier | None = None, model: LanguageModel | None = None, metrics: Metrics | None = None,
                  messenger: Messenger | None = None) -> None:
         from shared.services.acks import AckBuffer
 
@@ -209,7 +209,7 @@ class App:
                                                       duplicate_seconds=s.duplicate_window_seconds))
 
     @property
-    def metrics(self) -> Any:
+    def metrics(self) -> Metrics:
         from shared.adapters.metrics import PrometheusMetrics
 
         return self._once("metrics", PrometheusMetrics)

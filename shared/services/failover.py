@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from shared.domain.llm import ModelReply, ModelRequest
 from shared.errors import AllModelsDown, KVUnavailable, ModelRateLimited, ModelRefused, ModelUnavailable
-from shared.ports import KV, LanguageModel
+from shared.ports import KV, LanguageModel, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def seconds_to_pacific_midnight(now: float) -> float:
 
 
 class ModelChain:
-    def __init__(self, model: LanguageModel, links: Sequence[Link], kv: KV, *, metrics: Any = None,
+    def __init__(self, model: LanguageModel, links: Sequence[Link], kv: KV, *, metrics: Metrics | None = None,
                  clock: Callable[[], float] = time.time, call_seconds: float = 20.0) -> None:
         if not links:
             raise ValueError("a model chain needs at least one (key, model)")
