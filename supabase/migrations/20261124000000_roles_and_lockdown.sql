@@ -14,7 +14,7 @@
 --
 -- A function that starts from a payment, an order or a conversation first reads its customer_id
 -- without a lock (it never changes), locks the customer, then reads the row again under its lock.
--- Sweeps that touch many customers' rows (expire_quotes, reconcile_claim, claim_outbox,
+-- Sweeps that touch many customers' rows (expire_quotes, the claim_* functions, claim_outbox,
 -- claim_stale_turns) never wait: they lock with SKIP LOCKED and leave busy rows for the next pass.
 -- A function that takes a single row lock (attach_deposit, start_processing, record_submission,
 -- extend_lease, claim_job, mark_event_applied) cannot be part of a cycle. docs/database.md has the
