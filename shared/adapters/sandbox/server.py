@@ -21,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from shared.adapters.sandbox.engine import SandboxEngine, SandboxSettings
+from shared.adapters.sandbox.engine import SandboxEngine
+from shared.adapters.sandbox.records import SandboxSettings
 
 log = logging.getLogger(__name__)
 
