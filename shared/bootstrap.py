@@ -150,10 +150,9 @@ class App:
         from shared.services.acks import AckBuffer
 
         self.settings = settings
-        self.messenger = messenger
         self.sandbox: Any = None
         self._built: dict[str, Any] = {"rpc": rpc, "kv": kv, "supplier": supplier, "model": model,
-                                       "metrics": metrics}
+                                       "metrics": metrics, "messenger": messenger}
         self._lock = threading.RLock()  # builds nest (pipeline → deps → shop → orders → rpc)
         # send results of this instance, waiting for its next store call (a turn, a reconciler
         # pass) and flushed by close(): shared by the pipeline and every reconcile of the instance
@@ -207,6 +206,32 @@ class App:
         s = self.settings
         return self._once("orders", lambda: SqlOrders(self.rpc, quote_ttl_seconds=s.quote_ttl_seconds,
                                                       duplicate_seconds=s.duplicate_window_seconds))
+
+    @property
+    def messenger(self) -> Messenger | None:
+        """The messenger passed in, else the Cloud API one (pywa) when WHATSAPP_TOKEN and
+        WHATSAPP_PHONE_ID are set, else ``None`` (messages wait in the outbox)."""
+        return self._once("messenger", self._build_messenger) or None
+
+    @messenger.setter
+    def messenger(self, value: Messenger | None) -> None:
+        self._built["messenger"] = value
+
+    def _build_messenger(self) -> Any:
+        s = self.settings
+        if s.whatsapp_token is None or s.whatsapp_phone_id is None:
+            log.info("messenger: none (WHATSAPP_TOKEN / WHATSAPP_PHONE_ID not set)")
+            return False  # built: there is none
+        import httpx
+
+        from shared.adapters.http import tls_context
+        from shared.adapters.whatsapp.messenger import CloudMessenger
+
+        log.info("messenger: WhatsApp Cloud API at %s (v%s)", s.whatsapp_api_base_url, s.whatsapp_api_version)
+        http = httpx.Client(timeout=s.whatsapp_timeout_seconds, verify=tls_context())
+        return CloudMessenger(http, phone_id=s.whatsapp_phone_id, token=s.whatsapp_token.get_secret_value(),
+                              base_url=s.whatsapp_api_base_url, api_version=s.whatsapp_api_version,
+                              template_name=s.whatsapp_template_name, template_language=s.whatsapp_template_language)
 
     @property
     def metrics(self) -> Metrics:
@@ -280,6 +305,16 @@ class App:
         return self._once("pipeline", lambda: Pipeline(self.store, self.deps, self.messenger, acks=self.acks,
                                                        lease_seconds=self.settings.turn_lease_seconds))
 
+    def handle_whatsapp(self, update: Any) -> Any:
+        """Handle one webhook body's updates (:mod:`shared.services.inbound`); raises
+        :class:`shared.errors.StoreUnavailable` when something could not be recorded."""
+        from shared.services import inbound
+
+        s = self.settings
+        pipeline = self.pipeline if update.messages else None
+        return inbound.handle(update, pipeline=pipeline, store=self.store, quiet_seconds=s.seller_takeover_minutes * 60,
+                              template=bool(s.whatsapp_template_name))
+
     def callback_username(self) -> str:
         """The Atlantic username callbacks are signed with (the sandbox's own in sandbox mode)."""
         if self.settings.atlantic_username:
@@ -316,9 +351,9 @@ class App:
 
     def close(self) -> None:
         self.flush()
-        for name in ("rpc", "kv", "supplier"):
+        for name in ("rpc", "kv", "supplier", "messenger"):
             adapter = self._built.get(name)
-            if adapter is not None:
+            if adapter and hasattr(adapter, "close"):
                 adapter.close()
         if self.sandbox is not None:
             self.sandbox.close()

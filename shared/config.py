@@ -169,6 +169,11 @@ class Settings(BaseModel):
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_api_base_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = Field("26.0", pattern=r"^[0-9]{1,2}\.[0-9]$")
+    whatsapp_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    whatsapp_template_name: str | None = Field(None, pattern=r"^[a-z0-9_]{1,512}$")
+    whatsapp_template_language: str = Field("id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    seller_takeover_minutes: int = Field(30, ge=0, le=1440)
 
     # --- Google Cloud --------------------------------------------------------------------------
     gcp_project: str | None = Field(None, pattern=r"^[a-z][a-z0-9\-]{4,29}$")

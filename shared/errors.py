@@ -32,6 +32,13 @@ services and functions only ever see these classes::
             ├── ModelUnavailable         5xx, timeout, network
             ├── ModelRefused             a bad key or a request the API refuses (4xx)
             └── AllModelsDown            every (key, model) of the chain is open or failed
+        └── MessengerError           WhatsApp (the Graph API, or the bridge) did not take a message
+            ├── MessengerUnavailable     network, timeout, 5xx, rate limits (130429, 131056): retry later
+            ├── MessengerAuthFailed      the token is expired or revoked (190, 0, 10, 2xx): every send stops
+            ├── OutsideWindow            the customer's last message is over 24 h old (131047) and no
+            │                            template is configured: held until they write again
+            └── MessageRejected          a permanent refusal for this message (invalid recipient 131026,
+                                         bad parameter, template problems): the row is failed
 
 The ``BJxxx`` codes are the SQLSTATEs our SQL functions raise (see ``supabase/migrations``).
 Both data transports hand the SQLSTATE to :func:`from_sqlstate`, so a refusal raises the same
@@ -266,3 +273,32 @@ class ModelRefused(ModelError):
 
 class AllModelsDown(ModelError):
     """No link of the failover chain could answer; the rule engine takes over."""
+
+
+class MessengerError(ExternalFailure):
+    """WhatsApp did not take the message. ``code`` is the Graph API error code (``None`` for a
+    network failure)."""
+
+    permanent = False
+
+    def __init__(self, message: str, *, code: int | None = None):
+        self.code = code
+        super().__init__(message)
+
+
+class MessengerUnavailable(MessengerError):
+    """A network error, a timeout, a 5xx, or a rate limit: send again later."""
+
+
+class MessengerAuthFailed(MessengerError):
+    """The token is expired, revoked or lacks permission: no message goes out until ops fix it."""
+
+
+class OutsideWindow(MessengerError):
+    """The customer's last message is older than 24 h and no template is configured."""
+
+
+class MessageRejected(MessengerError):
+    """WhatsApp refused this message for good (invalid recipient, bad parameter, template...)."""
+
+    permanent = True

@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # annotations only: importing the ports costs a cold start no
     from shared.domain.llm import ModelReply, ModelRequest
     from shared.domain.orders import Confirmation, Order, Payment
     from shared.domain.search import SearchQuery
-    from shared.domain.turns import InboundMessage, Lease, OutboundMessage, OutboxAck, OutboxItem, TurnEnd, TurnStart
+    from shared.domain.turns import (DeliveryStatus, InboundMessage, Lease, OutboundMessage, OutboxAck, OutboxItem,
+                                     SellerEcho, TurnEnd, TurnStart)
 
 
 class Rpc(Protocol):
@@ -52,6 +53,15 @@ class Store(Protocol):
     ) -> TurnEnd: ...
 
     def ack_outbox(self, acks: Sequence[OutboxAck]) -> int: ...
+
+    def record_statuses(self, statuses: Sequence[DeliveryStatus]) -> dict[str, int]:
+        """Apply WhatsApp delivery statuses to the outbox; returns ``applied`` / ``unknown`` counts."""
+        ...
+
+    def record_echo(self, echo: SellerEcho, *, quiet_seconds: int) -> str:
+        """Store what the seller typed to a customer and keep the bot quiet for them for
+        ``quiet_seconds``; returns ``stored`` or ``duplicate``."""
+        ...
 
     def extend_lease(self, conversation_id: int, lease_token: str) -> Lease:
         """Keep a running turn's lease (raises :class:`shared.errors.LeaseLost` once taken over)."""
@@ -170,7 +180,13 @@ class Orders(Protocol):
 
     def enqueue(self, items: Sequence[dict[str, Any]]) -> list[OutboxItem]: ...
 
-    def claim_outbox(self, *, limit: int = 50, older_than: int = 60, lease: int = 120) -> list[OutboxItem]: ...
+    def claim_outbox(self, *, limit: int = 50, older_than: int = 60, lease: int = 120) -> list[OutboxItem]:
+        """Pending outbox rows whose sender is presumed gone, in order per customer."""
+        ...
+
+    def claim_failed_outbox(self, *, limit: int = 50) -> list[tuple[OutboxItem, dict[str, Any]]]:
+        """Rows that ended failed, each once, with ``error_code`` / ``error`` / ``attempts``."""
+        ...
 
 
 class LanguageModel(Protocol):
@@ -190,9 +206,16 @@ class Metrics(Protocol):
 
 
 class Messenger(Protocol):
-    """Delivers outbox rows to the customer; returns the message id the channel gave it."""
+    """Delivers outbox rows to the customer.
+
+    ``send`` returns the message id the channel gave the row, or raises
+    :class:`shared.errors.MessengerError` (its subclass says whether to retry, fail or hold the
+    row). ``typing`` marks a customer's message read and shows the typing indicator while a turn
+    works on it; it never raises."""
 
     def send(self, item: OutboxItem) -> str: ...
+
+    def typing(self, wamid: str) -> None: ...
 
 
 class KV(Protocol):

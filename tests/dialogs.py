@@ -49,6 +49,9 @@ class Collect:
         self.sent.append(item)
         return f"wamid.test.{uuid.uuid4().hex}"
 
+    def typing(self, wamid: str) -> None:
+        pass
+
 
 def shop(rpc: Any, sandbox_url: str, messenger: Any = None) -> Shop:
     """Payments and fulfilment against the Atlantic sandbox at ``sandbox_url``."""

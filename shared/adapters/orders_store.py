@@ -13,7 +13,8 @@ from shared.ports import Rpc
 
 def _outbox(rows: list[dict[str, Any]]) -> list[OutboxItem]:
     return [OutboxItem(id=o["id"], message_id=o["message_id"], wa_id=o.get("wa_id"), user_id=o.get("user_id"),
-                       kind=o["kind"], text=o.get("text"), payload=o.get("payload") or {}) for o in rows]
+                       kind=o["kind"], text=o.get("text"), payload=o.get("payload") or {},
+                       window_open=o.get("window_open") is not False) for o in rows]
 
 
 class SqlOrders:
@@ -132,3 +133,8 @@ class SqlOrders:
     def claim_outbox(self, *, limit: int = 50, older_than: int = 60, lease: int = 120) -> list[OutboxItem]:
         return _outbox(self.rpc.call("claim_outbox", {"p_limit": limit, "p_older_than": older_than,
                                                       "p_lease_seconds": lease}))
+
+    def claim_failed_outbox(self, *, limit: int = 50) -> list[tuple[OutboxItem, dict[str, Any]]]:
+        rows = self.rpc.call("claim_failed_outbox", {"p_limit": limit})
+        return [(item, {"error_code": r.get("error_code"), "error": r.get("error"), "attempts": r.get("attempts")})
+                for item, r in zip(_outbox(rows), rows)]

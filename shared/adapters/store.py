@@ -17,7 +17,10 @@ from shared.domain.turns import (
     Lease,
     OutboundMessage,
     OutboxAck,
+    DeliveryStatus,
     OutboxItem,
+    ReplyChoice,
+    SellerEcho,
     StoredMessage,
     TurnEnd,
     TurnStart,
@@ -52,6 +55,7 @@ def _message(row: Mapping[str, Any]) -> StoredMessage:
         media_uri=row.get("media_uri"),
         payload=row.get("payload") or {},
         at=_ts(row.get("at")),
+        reply=ReplyChoice.from_json((row.get("payload") or {}).get("reply")),
     )
 
 
@@ -60,10 +64,20 @@ def _lease(row: Mapping[str, Any] | None) -> Lease | None:
 
 
 def _acks(acks: Sequence[OutboxAck]) -> list[dict[str, Any]]:
-    return [
-        {"outbox_id": a.outbox_id, "wamid": a.wamid} if a.wamid else {"outbox_id": a.outbox_id, "error": a.error or "send failed"}
-        for a in acks
-    ]
+    out: list[dict[str, Any]] = []
+    for a in acks:
+        if a.wamid:
+            out.append({"outbox_id": a.outbox_id, "wamid": a.wamid})
+            continue
+        fail: dict[str, Any] = {"outbox_id": a.outbox_id, "error": a.error or "send failed"}
+        if a.code is not None:
+            fail["code"] = a.code
+        if a.permanent:
+            fail["permanent"] = True
+        if a.hold:
+            fail["hold"] = True
+        out.append(fail)
+    return out
 
 
 def _turn_start(out: Mapping[str, Any]) -> TurnStart:
@@ -100,7 +114,7 @@ class SqlStore:
             "p_kind": msg.kind,
             "p_body": msg.text,
             "p_media_uri": msg.media_uri,
-            "p_payload": dict(msg.payload),
+            "p_payload": {**msg.payload, "reply": msg.reply.to_json()} if msg.reply else dict(msg.payload),
             "p_sent_at": msg.sent_at.isoformat() if msg.sent_at else None,
             "p_lease_seconds": self.lease_seconds,
             "p_history_limit": self.history_limit,
@@ -165,6 +179,19 @@ class SqlStore:
         if not acks:
             return 0
         return int(self.rpc.call("ack_outbox", {"p_acks": _acks(acks)})["updated"])
+
+    def record_statuses(self, statuses: Sequence[DeliveryStatus]) -> dict[str, int]:
+        if not statuses:
+            return {"applied": 0, "unknown": 0}
+        out = self.rpc.call("record_statuses", {"p_statuses": [s.to_json() for s in statuses]})
+        return {"applied": int(out["applied"]), "unknown": int(out["unknown"])}
+
+    def record_echo(self, echo: SellerEcho, *, quiet_seconds: int) -> str:
+        out = self.rpc.call("record_echo", {
+            "p_wamid": echo.wamid, "p_wa_id": echo.wa_id, "p_user_id": echo.user_id, "p_kind": echo.kind,
+            "p_body": echo.text, "p_sent_at": echo.sent_at.isoformat() if echo.sent_at else None,
+            "p_quiet_seconds": quiet_seconds})
+        return str(out["status"])
 
     def post_ledger(
         self,

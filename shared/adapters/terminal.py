@@ -29,6 +29,9 @@ class TerminalMessenger:
         with self._lock:
             return self._print(item)
 
+    def typing(self, wamid: str) -> None:
+        pass  # the terminal answers at once
+
     def _print(self, item: OutboxItem) -> str:
         if item.kind == "image" and item.payload.get("qr_string"):
             from shared.adapters.qr import terminal

@@ -122,7 +122,24 @@ def quote(order: Mapping[str, Any], ttl_minutes: int) -> str:
             f"Balas *YA* untuk lanjut atau *BATAL* kalau nggak jadi. Berlaku {ttl_minutes} menit ya.")
 
 
-QUOTE_BUTTONS = ("Ya, lanjut", "Batal")
+QUOTE_BUTTONS = {"qris": "Bayar QRIS", "saldo": "Pakai saldo", "cancel": "Batal"}
+
+
+def quote_buttons(ref: str, *, saldo_covers: bool) -> list[dict[str, str]]:
+    """A quote's reply buttons (ids ``<action>:<ref>``); "Pakai saldo" only when saldo pays it."""
+    actions = ["qris", "saldo", "cancel"] if saldo_covers else ["qris", "cancel"]
+    return [{"id": f"{a}:{ref}", "title": QUOTE_BUTTONS[a]} for a in actions]
+
+
+def product_rows(items: Iterable[Mapping[str, Any]], query: Mapping[str, Any], *,
+                 alternatives: bool = False) -> dict[str, Any]:
+    """A product list as a WhatsApp list message: a short body and one row per product (ids
+    ``pick:<code>``). The body names no numbers: the bridge numbers the rows for its customers."""
+    head = (f"Maaf kak, {describe(query)} lagi kosong 🙏 Ini yang terdekat." if alternatives
+            else f"Ini pilihan {describe(query)} kak.")
+    rows = [{"id": f"pick:{item['code']}", "title": str(item["name"]),
+             "description": rupiah(item["price"])} for item in items]
+    return {"body": f"{head} Pilih salah satu ya 😊", "button": "Lihat pilihan", "title": "Produk", "rows": rows}
 
 
 def quote_expired(order: Mapping[str, Any]) -> str:
@@ -253,8 +270,20 @@ def slow_down() -> str:
     return "Pelan-pelan ya kak 🙏 Pesannya banyak banget, aku jawab satu-satu sebentar lagi."
 
 
-def media_unsupported() -> str:
-    return "Maaf kak, aku baru bisa baca pesan teks 🙏 Tulis aja yang mau dibeli ya."
+def media_unsupported(kind: str | None = None) -> str:
+    what = {"location": "lokasi", "audio": "pesan suara", "image": "gambar", "video": "video",
+            "document": "dokumen"}.get(kind or "")
+    head = f"Makasih kak, tapi aku belum bisa buka {what} 🙏" if what else "Maaf kak, aku baru bisa baca pesan teks 🙏"
+    return f"{head}\nTulis aja yang mau dibeli ya, contoh: _pulsa tsel 25rb ke 0812xxxx_"
+
+
+def stale_button(ref: str) -> str:
+    return (f"Pesanan *{ref}* sudah diganti atau nggak berlaku lagi kak 🙏\n"
+            "Cek rincian yang terbaru di atas ya, atau sebut lagi produknya.")
+
+
+def stale_list() -> str:
+    return "Daftar itu sudah nggak berlaku kak 🙏 Sebut lagi produknya ya, nanti aku carikan yang terbaru."
 
 
 def technical_problem() -> str:
@@ -437,6 +466,13 @@ def admin_escalation(order: Mapping[str, Any]) -> str:
 def admin_conflict(order: Mapping[str, Any], status: str) -> str:
     return (f"[ADMIN] Pesanan {order['ref']} sudah {order['status']}, tapi Atlantic sekarang bilang {status}. "
             "Mohon dicek manual.")
+
+
+def admin_undelivered(info: Mapping[str, Any]) -> str:
+    text = str(info.get("text") or "").replace("\n", " ")
+    preview = text if len(text) <= 80 else text[:79] + "…"
+    return (f"⚠️ Pesan ke {info['to']} gagal terkirim (kode {info.get('code') or '-'}: {info.get('error') or '-'}).\n"
+            f"Isinya: \"{preview}\"\nTolong hubungi pelanggan ini langsung ya.")
 
 
 def admin_low_balance(balance: int, threshold: int) -> str:

@@ -40,6 +40,40 @@ def normalize_wa_id(raw: str) -> str:
 
 
 @dataclass(frozen=True)
+class ReplyChoice:
+    """What the customer tapped: a reply button or a list row (``kind``), by the ``id`` we gave it.
+
+    Ids are ours, set when the buttons or rows were sent: ``qris:<ref>``, ``saldo:<ref>``,
+    ``cancel:<ref>`` on a quote, ``pick:<product code>`` on a product list.
+    """
+
+    kind: Literal["button", "list"]
+    id: str
+    title: str | None = None
+    description: str | None = None
+
+    @property
+    def action(self) -> str:
+        """The part before ``:`` (``qris``), or the whole id."""
+        return self.id.split(":", 1)[0]
+
+    @property
+    def value(self) -> str | None:
+        """The part after ``:`` (the ref or the product code)."""
+        return self.id.split(":", 1)[1] if ":" in self.id else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in (("kind", self.kind), ("id", self.id), ("title", self.title),
+                                  ("description", self.description)) if v is not None}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> ReplyChoice | None:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str) or raw.get("kind") not in ("button", "list"):
+            return None
+        return cls(raw["kind"], raw["id"], raw.get("title"), raw.get("description"))
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One message from a customer, as every entry point hands it to the turn pipeline.
 
@@ -56,6 +90,7 @@ class InboundMessage:
     media_uri: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
     sent_at: datetime | None = None
+    reply: ReplyChoice | None = None  # a tapped button or list row
 
     def __post_init__(self) -> None:
         if not self.wamid:
@@ -104,6 +139,7 @@ class StoredMessage:
     media_uri: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
     at: datetime | None = None
+    reply: ReplyChoice | None = None  # a tapped button or list row
 
 
 @dataclass(frozen=True)
@@ -121,10 +157,11 @@ class TurnStart:
         one last, plus any left unanswered by a crashed turn) with ``state`` and ``history``;
       - ``queued``: another turn holds the lease and will pick this message up in ``end_turn``;
       - ``duplicate``: this wamid was already stored; do nothing;
-      - ``blocked``: the customer is blocked; the message is stored and nothing else happens.
+      - ``blocked``: the customer is blocked; the message is stored and nothing else happens;
+      - ``quiet``: the seller is answering this customer personally; the message is stored only.
     """
 
-    status: Literal["leased", "queued", "duplicate", "blocked"]
+    status: Literal["leased", "queued", "duplicate", "blocked", "quiet"]
     customer: Customer | None = None
     conversation_id: int | None = None
     version: int | None = None
@@ -149,15 +186,60 @@ class OutboxItem:
     kind: str
     text: str | None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    # whether a free-form message reaches the customer now (their last message is under 24 h old);
+    # a turn's replies always do
+    window_open: bool = True
 
 
 @dataclass(frozen=True)
 class OutboxAck:
-    """The result of sending an outbox row: its WhatsApp id, or the error that stopped it."""
+    """The result of sending an outbox row: its WhatsApp id, or the error that stopped it.
+
+    An error is retried with a backoff unless ``permanent`` (the row is failed, with ``code``) or
+    ``hold`` (it may not go out now: outside the 24 h window with no template; the customer's
+    next message releases it)."""
 
     outbox_id: int
     wamid: str | None = None
     error: str | None = None
+    code: int | None = None
+    permanent: bool = False
+    hold: bool = False
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """A delivery status WhatsApp reported for a message we sent, as the outbox records it.
+
+    ``outbox_id`` is read back from the tracker we sent with the message (so a status that
+    arrives before the send result was recorded still finds its row); ``retry`` says a failure
+    is worth sending again; ``closes_window`` that the customer is outside the 24 h window."""
+
+    wamid: str
+    status: Literal["sent", "delivered", "read", "failed"]
+    outbox_id: int | None = None
+    code: int | None = None
+    error: str | None = None
+    retry: bool = False
+    closes_window: bool = False
+    at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"wamid": self.wamid, "status": self.status, "outbox_id": self.outbox_id, "code": self.code,
+                "error": self.error, "retry": self.retry, "closes_window": self.closes_window,
+                "at": self.at.isoformat() if self.at else None}
+
+
+@dataclass(frozen=True)
+class SellerEcho:
+    """A message the seller typed to a customer on the shop's own number (WhatsApp Business app)."""
+
+    wamid: str
+    wa_id: str | None
+    user_id: str | None
+    kind: str = "text"
+    text: str | None = None
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)

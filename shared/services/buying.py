@@ -77,9 +77,8 @@ def _show_quotes(turn: TurnContext, made: list[Order], item: dict[str, Any]) -> 
     ttl = turn.deps.limits.quote_ttl_minutes
     text = (replies.bill_quote(turn.state.quotes[0], ttl, turn.customer.saldo) if first.kind == "pascabayar"
             else replies.quote_batch(turn.state.quotes, ttl, turn.customer.saldo))
-    buttons = [{"id": f"confirm:{first.ref}", "title": replies.QUOTE_BUTTONS[0]},
-               {"id": f"cancel:{first.ref}", "title": replies.QUOTE_BUTTONS[1]}]
-    turn.say(text, buttons=buttons)
+    total = sum(int(o.price) for o in made)
+    turn.say(text, buttons=replies.quote_buttons(first.ref, saldo_covers=turn.customer.saldo >= total))
 
 
 def confirm(turn: TurnContext, *, method: str | None = None) -> None:

@@ -25,6 +25,7 @@ from shared.domain import replies, targets, vocab
 from shared.domain.nlu import Understanding, strip_target, understand
 from shared.domain.search import SearchQuery, parse_query
 from shared.domain.state import item_from_hit, query_from_json, query_to_json
+from shared.domain.turns import ReplyChoice
 from shared.errors import LeaseLost
 from shared.services import buying
 from shared.services.turn_context import Deps, Reply, TurnContext, TurnInput, order_json
@@ -32,6 +33,7 @@ from shared.services.turn_context import Deps, Reply, TurnContext, TurnInput, or
 log = logging.getLogger(__name__)
 
 FACE_VALUE = ("pulsa", "ewallet", "pln", "voucher")
+SILENT_KINDS = frozenset({"reaction", "sticker"})
 
 
 def _names_a_product(text: str) -> bool:
@@ -59,15 +61,20 @@ class Conversation(TurnContext):
     def _run(self) -> Reply:
         text = self.input.text
         if not text:
+            kinds = {m.kind for m in self.input.messages}
+            if kinds <= SILENT_KINDS:  # a reaction or a sticker: stored, nothing to answer
+                self.act("ignored")
+                return self.reply()
             self.act("media_unsupported")
-            self.say(replies.media_unsupported())
+            self.say(replies.media_unsupported(next(iter(kinds - SILENT_KINDS))))
             return self.reply()
         if self._throttled():
             return self.reply()
+        tapped = next((m.reply for m in reversed(self.input.messages) if m.reply), None)
+        if tapped is not None and self.tapped(tapped):
+            self.facts["path"] = "prerouted"
+            return self.reply()
         u = understand(text)
-        button = next((m.payload.get("button_id") for m in self.input.messages if m.payload.get("button_id")), None)
-        if button:
-            u = Understanding("confirm" if str(button).startswith("confirm:") else "cancel", {}, u.query)
         self.facts["intent"] = u.intent
         self.facts["slots"] = u.slots
         if self.preroute(u):
@@ -102,6 +109,37 @@ class Conversation(TurnContext):
         return False
 
     # -- deterministic pre-router ---------------------------------------------------------------
+
+    def tapped(self, choice: ReplyChoice) -> bool:
+        """A button or list row the customer tapped, by the id we gave it. A quote's button acts
+        only on the quote it was sent with: one the customer has moved away from is never paid."""
+        action, value = choice.action, choice.value
+        self.facts["intent"] = f"tap_{action}"
+        if action in ("qris", "saldo", "confirm", "cancel"):
+            current = {q["ref"] for q in self.state.quotes} | set((self.state.awaiting or {}).get("refs") or [])
+            if value and value not in current:
+                if value in self.state.settled:
+                    buying.already_paid(self)
+                elif value in self.live:
+                    self.status(value)
+                else:
+                    self.act("stale_button", order={"ref": value})
+                    self.say(replies.stale_button(value))
+                return True
+            if action == "cancel":
+                buying.cancel(self)
+            else:
+                buying.confirm(self, method=None if action == "confirm" else action)
+            return True
+        if action == "pick" and value:
+            item = next((i for i in self.state.items if i["code"] == value), None)
+            if item is None:
+                self.act("clarify")
+                self.say(replies.stale_list())
+                return True
+            self.pick(item, None)
+            return True
+        return False  # a template's quick reply or an id we no longer use: read its title as text
 
     def preroute(self, u: Understanding) -> bool:
         slots, quote, pick = u.slots, self.state.quote, self.state.pick
@@ -242,7 +280,7 @@ class Conversation(TurnContext):
             # the asked face value is out of stock or not sold: offer the nearest ones
             self.state.show(items, q)
             self.act("list", products=[i["code"] for i in items], alternatives=True)
-            self.say(replies.alternatives(items, query_to_json(q)))
+            self.say(replies.alternatives(items, query_to_json(q)), list=replies.product_rows(items, query_to_json(q), alternatives=True))
             return
         if single and intent in ("buy", "price_check"):
             self.state.show(items, q)
@@ -265,7 +303,7 @@ class Conversation(TurnContext):
             return
         self.state.show(items, q)
         self.act("list", products=[i["code"] for i in items])
-        self.say(replies.product_list(items, query_to_json(q)))
+        self.say(replies.product_list(items, query_to_json(q)), list=replies.product_rows(items, query_to_json(q)))
 
     def choose(self, index: int) -> None:
         if not 1 <= index <= len(self.state.items):

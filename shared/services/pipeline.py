@@ -15,6 +15,7 @@ is taken over anyway, the turn's replies are queued outside it rather than lost.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
@@ -23,13 +24,12 @@ from shared.domain import replies
 from shared.domain.turns import (
     InboundMessage,
     OutboundMessage,
-    OutboxAck,
     StoredMessage,
     TurnStart,
 )
 from shared.errors import BotError, LeaseLost
 from shared.ports import Messenger, Store
-from shared.services.acks import AckBuffer
+from shared.services.acks import AckBuffer, send_one
 from shared.services.conversation import respond
 from shared.services.turn_context import Deps, Reply, TurnInput
 from shared.services.fulfilment import fulfil
@@ -48,7 +48,12 @@ class Pipeline:
     clock: Callable[[], float] = time.monotonic
 
     def handle(self, msg: InboundMessage) -> list[Reply]:
-        """Run every turn this message starts (none if it was a duplicate or got queued)."""
+        """Run every turn this message starts (none if it was a duplicate, got queued, or the
+        seller is answering this customer).
+
+        Raises only when the message could not be recorded (``begin_turn`` failed: the caller
+        answers 5xx so WhatsApp retries). Once it is recorded, a turn that fails is logged and
+        left to the reconciler, which answers conversations whose turn died."""
         acks = self.acks.take()
         started = self.clock()
         try:
@@ -59,13 +64,19 @@ class Pipeline:
         if start.status != "leased":
             log.info("message %s: %s", msg.wamid, start.status)
             return []
-        return self._run(start, started, msg.wamid)
+        typing = threading.Thread(target=self.messenger.typing, args=(msg.wamid,), daemon=True)
+        typing.start()  # read receipt + "typing…", while the turn works; joined before the replies go
+        try:
+            return self._run(start, started, msg.wamid, typing=typing)
+        except Exception:
+            log.exception("turn for %s failed after the message was recorded; the reconciler answers it", msg.wamid)
+            return []
 
     def resume(self, start: TurnStart, started: float) -> list[Reply]:
         """Answer a conversation the reconciler leased (its turn crashed or never ended)."""
         return self._run(start, started, "stale turn")
 
-    def _run(self, start: TurnStart, started: float, label: str) -> list[Reply]:
+    def _run(self, start: TurnStart, started: float, label: str, *, typing: threading.Thread | None = None) -> list[Reply]:
         conversation_id, token = start.conversation_id, start.lease.token
         lease = TurnLease(self.store, conversation_id, token, self.lease_seconds, started=started, clock=self.clock)
         state, history, messages = dict(start.state), list(start.history), start.messages
@@ -88,8 +99,10 @@ class Pipeline:
                 self._rescue(start.customer.id, outbound, conversation_id)
                 self._fulfil(reply.fulfil)
                 return done + [reply]
-            for item in end.outbox:
-                self._send(item)
+            if typing is not None:
+                typing.join(timeout=2.0)  # the indicator never shows after the reply
+                typing = None
+            self._send_all(end.outbox)
             self._fulfil(reply.fulfil)
             done.append(reply)
             if not end.queued:
@@ -118,8 +131,7 @@ class Pipeline:
         items = [{"customer_id": customer_id, "kind": m.kind, "text": m.text, "payload": dict(m.payload)}
                  for m in outbound]
         try:
-            for item in self.deps.orders.enqueue(items):
-                self._send(item)
+            self._send_all(self.deps.orders.enqueue(items))
         except BotError:
             log.exception("conversation %s: the replies of a turn that lost its lease could not be queued",
                           conversation_id)
@@ -132,11 +144,11 @@ class Pipeline:
             except Exception:  # the order stays paid/processing: the reconciler picks it up
                 log.exception("fulfilling %s after the turn failed", ref)
 
-    def _send(self, item: Any) -> None:
-        try:
-            wamid = self.messenger.send(item)
-        except Exception as exc:
-            log.warning("sending outbox %s failed: %s", item.id, exc)
-            self.acks.add(OutboxAck(item.id, error=str(exc)[:300]))
-        else:
-            self.acks.add(OutboxAck(item.id, wamid=wamid))
+    def _send_all(self, items: Any) -> None:
+        """Send a turn's replies in order; after one fails, the rest wait for the outbox sweep
+        (which keeps each customer's order)."""
+        for item in items:
+            ack = send_one(self.messenger, item)
+            self.acks.add(ack)
+            if not ack.wamid:
+                return

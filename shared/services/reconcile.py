@@ -112,6 +112,19 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None,
         shop.notifier.deliver(items)
         return len(items)
 
+    def outbox_failed() -> int:
+        # rows that could not be delivered at all (a permanent refusal, or retries run out): the
+        # admins hear of each once; an alert that fails itself is only logged (no alert loops)
+        claimed = shop.orders.claim_failed_outbox()
+        for item, why in claimed:
+            who = item.wa_id or item.user_id or "?"
+            log.error("outbox %s to %s failed for good (code %s): %s", item.id, who, why.get("error_code"), why.get("error"))
+            if item.payload.get("admin_alert") or who in s.admin_wa_ids:
+                continue
+            shop.notifier.admins(s.admin_wa_ids, replies.admin_undelivered(
+                {"to": who, "code": why.get("error_code"), "error": why.get("error"), "text": item.text or ""}))
+        return len(claimed)
+
     def catalog() -> int:
         if sync_catalog is None or not shop.orders.claim_job("catalog_sync", s.catalog_sync_minutes * 60):
             return 0
@@ -132,7 +145,7 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None,
                        ("orders_finished", checks), ("reversals_found", rechecks),
                        ("callbacks_verified", unverified), ("stale_turns_answered", stale_turns),
                        ("pending_notices", notices), ("escalations", escalations),
-                       ("outbox_resent", outbox), ("catalog_synced", catalog), ("low_balance_alerts", balance)):
+                       ("outbox_resent", outbox), ("outbox_failed", outbox_failed), ("catalog_synced", catalog), ("low_balance_alerts", balance)):
         step(name, work)
     log.info("reconcile: %s", dict(done))
     return dict(done)

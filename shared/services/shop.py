@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 from shared.domain.orders import gross_for_net, method_fee
-from shared.domain.turns import OutboxAck, OutboxItem
+from shared.domain.turns import OutboxItem
 from shared.errors import SupplierError
 from shared.ports import Messenger, Orders, Store, Supplier
 
@@ -53,13 +53,17 @@ class Notifier:
     def deliver(self, outbox: Sequence[OutboxItem]) -> None:
         if self.messenger is None or not outbox:
             return
-        acks = []
-        for item in outbox:
-            try:
-                acks.append(OutboxAck(item.id, wamid=self.messenger.send(item)))
-            except Exception as exc:  # the row stays pending with a backoff
-                log.warning("sending outbox %s failed: %s", item.id, exc)
-                acks.append(OutboxAck(item.id, error=str(exc)[:300]))
+        from shared.services.acks import send_one
+
+        acks, stopped = [], set()
+        for item in outbox:  # in order per customer: after one fails, the rest of theirs waits
+            who = item.wa_id or item.user_id
+            if who in stopped:
+                continue
+            ack = send_one(self.messenger, item)
+            if not ack.wamid:
+                stopped.add(who)
+            acks.append(ack)
         self.store.ack_outbox(acks)
 
     def customer(self, customer_id: int, text: str, **payload: Any) -> None:
@@ -69,7 +73,7 @@ class Notifier:
         if not admin_ids:
             log.warning("no ADMIN_WA_IDS to tell: %s", text)
             return
-        self.send([{"wa_id": wa_id, "text": text} for wa_id in admin_ids])
+        self.send([{"wa_id": wa_id, "text": text, "payload": {"admin_alert": True}} for wa_id in admin_ids])
 
 
 @dataclass

@@ -35,6 +35,9 @@ class Quiet:
     def send(self, item):
         return "wamid.cold"
 
+    def typing(self, wamid):
+        pass
+
 app = bootstrap.app()
 app.messenger = Quiet()  # a function hands its messenger to the app once
 replies = app.pipeline.handle(InboundMessage(wamid="wamid.cold.%s", wa_id="6281300000001", text="halo kak"))

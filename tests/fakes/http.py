@@ -12,7 +12,8 @@ class JsonStandIn:
     """Serves ``POST`` requests on 127.0.0.1 (a free port) through :meth:`handle`.
 
     Use as a context manager; ``url`` is the base URL. Subclasses implement
-    ``handle(path, headers, raw_body) -> (status, json_body)``; headers arrive lower-cased.
+    ``handle(path, headers, raw_body) -> (status, json_body)`` (and ``handle_get`` for ``GET``);
+    headers arrive lower-cased.
     """
 
     def __init__(self) -> None:
@@ -29,10 +30,19 @@ class JsonStandIn:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, body = stand_in.handle(self.path, headers, raw)
-                data = json.dumps(body).encode()
+                self._answer(status, body)
+
+            def do_GET(self) -> None:  # noqa: N802
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, body = stand_in.handle_get(self.path, headers)
+                self._answer(status, body)
+
+            def _answer(self, status: int, body: Any) -> None:
+                binary = isinstance(body, tuple)  # (bytes, content type)
+                data = body[0] if binary else json.dumps(body).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Type", body[1] if binary else "application/json; charset=utf-8")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
@@ -47,6 +57,10 @@ class JsonStandIn:
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
         raise NotImplementedError
+
+    def handle_get(self, path: str, headers: dict[str, str]) -> tuple[int, Any]:
+        """``GET`` requests; the body may be ``(bytes, content type)`` for a download."""
+        return 405, {"error": "GET not served"}
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         self._thread.start()
