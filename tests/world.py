@@ -39,7 +39,8 @@ class World:
             "check_after_seconds": 1, "resubmit_after_seconds": 5, "pending_notice_seconds": 60,
             "escalate_after_seconds": 600, "low_balance_threshold": 1_000_000, "atlantic_read_retries": 0,
             **settings})
-        self.messenger = Collect()
+        # a test messenger, unless WhatsApp is configured: then the app builds the real one (pywa)
+        self.messenger: Any = None if self.settings.whatsapp_token else Collect()
         self.app = bootstrap.App(self.settings, messenger=self.messenger)
         bootstrap.use(self.app)
         self.pipeline = self.app.pipeline
