@@ -46,6 +46,31 @@ print((time.perf_counter() - t) * 1000)
 """
 
 
+WEBHOOK_IMPORT = """
+import time, importlib.util
+t = time.perf_counter()
+import functions_framework
+spec = importlib.util.spec_from_file_location("main", "functions/whatsapp_webhook/main.py")
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print((time.perf_counter() - t) * 1000)
+"""
+
+# a fresh instance's first webhook: the function loaded by functions-framework, one signed text
+# message, its turn, and the reply sent through pywa (to the Graph API stand-in)
+WEBHOOK_FIRST = """
+import json, time
+t = time.perf_counter()
+from functions_framework import create_app
+client = create_app("whatsapp_webhook", "functions/whatsapp_webhook/main.py").test_client()
+from tests.functions.whatsapp import customer_says, sign, text
+wa = "62813%08d"
+raw = json.dumps(customer_says(wa, text(wa, "halo kak"))).encode()
+r = client.post("/", data=raw, headers={"X-Hub-Signature-256": sign(raw)}, content_type="application/json")
+assert r.status_code == 200 and r.get_json()["turns"] == 1, r.get_data()
+print((time.perf_counter() - t) * 1000)
+"""
+
+
 def run(code: str, env: dict[str, str]) -> float:
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                          timeout=120)
@@ -76,3 +101,17 @@ def main() -> None:
         print(f"cold start, median of {RUNS} fresh processes: import functions_framework {b:.0f} ms; "
               f"first rule-engine turn through bootstrap.app() on PostgREST + Upstash + Atlantic {f:.0f} ms "
               f"= {f / b:.1f}x")
+        from tests.fakes.graph import GraphStandIn
+        from tests.functions.whatsapp import PHONE_ID, SECRET, TOKEN
+
+        with GraphStandIn(token=TOKEN, phone_id=PHONE_ID) as graph:
+            wa_env = {**env, "WHATSAPP_TOKEN": TOKEN, "WHATSAPP_PHONE_ID": PHONE_ID, "WHATSAPP_APP_SECRET": SECRET,
+                      "WHATSAPP_API_BASE_URL": graph.url}
+            bare2, imported, webhook = [], [], []
+            for n in range(RUNS):
+                bare2.append(run(BARE, wa_env))
+                imported.append(run(WEBHOOK_IMPORT, wa_env))
+                webhook.append(run(WEBHOOK_FIRST % (n + 7000), wa_env))
+        b2, i, w = statistics.median(bare2), statistics.median(imported), statistics.median(webhook)
+        print(f"whatsapp_webhook, median of {RUNS}: import {i:.0f} ms = {i / b2:.2f}x bare functions_framework "
+              f"({b2:.0f} ms); first signed message answered through pywa (turn + reply) {w:.0f} ms = {w / b2:.1f}x")
