@@ -553,3 +553,21 @@ def test_a_seller_echo_is_stored_as_the_shops_message_and_the_bot_stays_quiet(sh
     world.db.execute("update conversations set quiet_until = now() - interval '1 second'")
     phone.say(wa, "kak?")
     assert len(phone.graph.sent(wa)) == n + 1
+
+
+def test_a_131047_refusal_at_send_time_goes_out_as_the_template(shop_with_template) -> None:
+    world, phone = shop_with_template
+    wa = world.customer()
+    phone.say(wa, "halo")
+    phone.graph.fail(131047, to=wa, message="Re-engagement message")
+    world.app.shop.notifier.customer(world.customer_id(wa), "Pesanan BJ123 berhasil ✅")
+    assert phone.last(wa).json["type"] == "template"
+
+
+def test_without_a_template_a_131047_refusal_at_send_time_holds_the_row(shop) -> None:
+    world, phone = shop
+    wa = world.customer()
+    phone.say(wa, "halo")
+    phone.graph.fail(131047, to=wa, message="Re-engagement message")
+    world.app.shop.notifier.customer(world.customer_id(wa), "Pesanan BJ123 berhasil ✅")
+    assert outbox(world)[-1]["status"] == "held" and outbox(world)[-1]["error_code"] == 131047

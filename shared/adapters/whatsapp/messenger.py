@@ -108,6 +108,14 @@ class CloudMessenger:
         tracker = wa.tracker_of(item.id)
         if not item.window_open:
             return self._template(item, to, tracker)
+        try:
+            return self._free_form(item, to, tracker)
+        except OutsideWindow:
+            if not self.template_name:
+                raise
+            return self._template(item, to, tracker)  # the window closed sooner than we knew
+
+    def _free_form(self, item: OutboxItem, to: str, tracker: str) -> str:
         payload = item.payload or {}
         text = (item.text or "").strip()
         if item.kind == "image" and payload.get("qr_string"):
