@@ -78,7 +78,7 @@ begin
            delivery = coalesce(o.delivery, 'sent'),
            attempts = o.attempts + 1, last_error = null, error_code = null
       from acks
-     where o.id = acks.outbox_id and o.status in ('pending', 'held')
+     where o.id = acks.outbox_id and o.status <> 'sent'  -- a late ack corrects a row given up as failed
     returning o.message_id, acks.wamid
   )
   update public.messages m set wamid = sent.wamid
