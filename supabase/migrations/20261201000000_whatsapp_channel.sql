@@ -237,6 +237,52 @@ as $$
     from claimed c
 $$;
 
+-- What every inbound or echoed message must carry: a message id, and a customer known by phone
+-- (E.164 digits) and/or business-scoped user id. Refused with BJ004.
+create function private.check_message_identity(p_wamid text, p_wa_id text, p_user_id text) returns void
+language plpgsql immutable
+as $$
+begin
+  if p_wamid is null or length(p_wamid) = 0 or length(p_wamid) > 200 then
+    raise exception 'p_wamid must be 1..200 characters' using errcode = 'BJ004';
+  end if;
+  if p_wa_id is null and p_user_id is null then
+    raise exception 'a customer needs p_wa_id or p_user_id' using errcode = 'BJ004';
+  end if;
+  if p_wa_id is not null and p_wa_id !~ '^[1-9][0-9]{6,14}$' then
+    raise exception 'p_wa_id must be E.164 digits without +' using errcode = 'BJ004';
+  end if;
+  if p_user_id is not null and length(p_user_id) not between 1 and 128 then
+    raise exception 'p_user_id must be 1..128 characters' using errcode = 'BJ004';
+  end if;
+end
+$$;
+
+-- Lock order 2: the customer known by phone and/or user id (the phone match first), created when
+-- new; returned locked FOR NO KEY UPDATE for the rest of the caller's transaction.
+create function private.lock_customer(p_wa_id text, p_user_id text, p_name text) returns public.customers
+language plpgsql
+set search_path = pg_catalog, public
+as $$
+declare
+  v_customer public.customers;
+begin
+  loop
+    select * into v_customer
+      from public.customers
+     where wa_id = p_wa_id or wa_user_id = p_user_id
+     order by (wa_id is not distinct from p_wa_id) desc, id
+     limit 1
+     for no key update;
+    exit when found;
+    insert into public.customers (wa_id, wa_user_id, name)
+    values (p_wa_id, p_user_id, left(p_name, 200))
+    on conflict do nothing;
+  end loop;
+  return v_customer;
+end
+$$;
+
 -- A message the seller typed in the WhatsApp Business app (or on the bridge's phone): the shop's
 -- own outbound message, not sent by us (no outbox row), and the bot stays quiet for this customer
 -- for p_quiet_seconds. Deduped on wamid.
@@ -258,15 +304,7 @@ declare
   v_conv     public.conversations;
   v_id       bigint;
 begin
-  if p_wamid is null or length(p_wamid) = 0 or length(p_wamid) > 200 then
-    raise exception 'p_wamid must be 1..200 characters' using errcode = 'BJ004';
-  end if;
-  if p_wa_id is null and p_user_id is null then
-    raise exception 'an echo needs p_wa_id or p_user_id' using errcode = 'BJ004';
-  end if;
-  if p_wa_id is not null and p_wa_id !~ '^[1-9][0-9]{6,14}$' then
-    raise exception 'p_wa_id must be E.164 digits without +' using errcode = 'BJ004';
-  end if;
+  perform private.check_message_identity(p_wamid, p_wa_id, p_user_id);
   if p_quiet_seconds not between 0 and 86400 then
     raise exception 'p_quiet_seconds must be between 0 and 86400' using errcode = 'BJ004';
   end if;
@@ -275,15 +313,7 @@ begin
   end if;
 
   -- lock order 2 then 3: the customer (created when new), then the conversation
-  loop
-    select * into v_customer from public.customers
-     where wa_id = p_wa_id or wa_user_id = p_user_id
-     order by (wa_id is not distinct from p_wa_id) desc, id
-     limit 1
-     for no key update;
-    exit when found;
-    insert into public.customers (wa_id, wa_user_id) values (p_wa_id, p_user_id) on conflict do nothing;
-  end loop;
+  v_customer := private.lock_customer(p_wa_id, p_user_id, null);
   insert into public.conversations as c (customer_id) values (v_customer.id)
   on conflict (customer_id) do update set updated_at = now()
   returning * into v_conv;
@@ -330,18 +360,7 @@ declare
   v_conv      public.conversations;
   v_msg_id    bigint;
 begin
-  if p_wamid is null or length(p_wamid) = 0 or length(p_wamid) > 200 then
-    raise exception 'p_wamid must be 1..200 characters' using errcode = 'BJ004';
-  end if;
-  if p_wa_id is null and p_user_id is null then
-    raise exception 'a customer needs p_wa_id or p_user_id' using errcode = 'BJ004';
-  end if;
-  if p_wa_id is not null and p_wa_id !~ '^[1-9][0-9]{6,14}$' then
-    raise exception 'p_wa_id must be E.164 digits without +' using errcode = 'BJ004';
-  end if;
-  if p_user_id is not null and length(p_user_id) not between 1 and 128 then
-    raise exception 'p_user_id must be 1..128 characters' using errcode = 'BJ004';
-  end if;
+  perform private.check_message_identity(p_wamid, p_wa_id, p_user_id);
   if p_lease_seconds not between 5 and 900 then
     raise exception 'p_lease_seconds must be between 5 and 900' using errcode = 'BJ004';
   end if;
@@ -355,18 +374,7 @@ begin
   end if;
 
   -- 2. lock order 2: upsert and lock the customer, known by phone and/or business-scoped user id
-  loop
-    select * into v_customer
-      from public.customers
-     where wa_id = p_wa_id or wa_user_id = p_user_id
-     order by (wa_id is not distinct from p_wa_id) desc, id
-     limit 1
-     for no key update;
-    exit when found;
-    insert into public.customers (wa_id, wa_user_id, name)
-    values (p_wa_id, p_user_id, left(p_name, 200))
-    on conflict do nothing;
-  end loop;
+  v_customer := private.lock_customer(p_wa_id, p_user_id, p_name);
 
   update public.customers
      set wa_id = coalesce(wa_id, p_wa_id),
