@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest -c tests/pytest.ini
 
-.PHONY: demo test test-unit soak eval migrate bench clean
+.PHONY: demo test test-unit soak eval migrate bench bridge dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,12 @@ $(VENV)/.req-local: requirements-local.txt requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r $<
 	touch $@
 
-$(VENV)/.req-dev: requirements-dev.txt requirements-local.txt requirements.txt | $(BIN)/python
+$(VENV)/.req-dev: requirements-dev.txt requirements-local.txt requirements.txt infra/bridge/requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r $<
+	touch $@
+
+$(VENV)/.req-bridge: infra/bridge/requirements.txt requirements-local.txt requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-local.txt -r infra/bridge/requirements.txt
 	touch $@
 
 # Chat with the bot in the terminal on embedded defaults (or what .env configures);
@@ -42,6 +46,15 @@ migrate: $(VENV)/.req-local
 # The scripted dialogs on both paths: intent/slot accuracy, model calls and prompt size per turn.
 eval: $(VENV)/.req-dev
 	$(BIN)/python -m tests.dialogs
+
+# The WhatsApp bridge in the foreground, settings from the environment / .env (docs/bridge.md).
+bridge: $(VENV)/.req-bridge
+	@PYTHONPATH=.:infra/bridge $(BIN)/python -m bridge
+
+# The whole stack locally behind the web phone: bridge (webphone session), the functions under
+# functions-framework, the Atlantic sandbox; embedded defaults, no credentials. Prints one URL.
+dev: $(VENV)/.req-bridge
+	@PYTHONPATH=.:infra/bridge $(BIN)/python -m bridge dev
 
 bench: $(VENV)/.req-dev
 	$(BIN)/python -m tests.bench

@@ -3,7 +3,7 @@
 ``Sandbox`` runs in-process (a server thread plus a ticker thread that settles payments and
 delivers callbacks) for the demo and tests; ``python -m shared sandbox --port N`` runs it alone.
 Requests are ``POST`` with a form-urlencoded body, exactly as Atlantic takes them. One extra
-endpoint that Atlantic does not have, ``POST /sandbox/pay`` with ``id=<deposit id>``, plays the
+endpoint that Atlantic does not have, ``POST /sandbox/pay`` with ``id=<deposit id>`` (or ``reff_id``), plays the
 customer paying a QRIS or e-wallet checkout.
 
 ``faults`` rehearses a bad network, per endpoint and consumed in order: ``"down"`` answers 500 with
@@ -103,9 +103,13 @@ class Sandbox:
         return queue.pop(0) if queue else None
 
     def _pay(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        if form.get("id") not in self.engine.deposits:
+        """``POST /sandbox/pay`` with ``id`` (Atlantic's deposit id) or ``reff_id`` (ours, the payment
+        code a customer sees): the payer pays."""
+        deposit_id = form.get("id") or next((d.id for d in list(self.engine.deposits.values())
+                                             if form.get("reff_id") and d.reff_id == form["reff_id"]), None)
+        if deposit_id not in self.engine.deposits:
             return 400, {"status": False, "message": "Deposit tidak ditemukan"}
-        return 200, {"status": True, "message": "Sandbox: deposit dibayar", "data": self.pay(form["id"])}
+        return 200, {"status": True, "message": "Sandbox: deposit dibayar", "data": self.pay(deposit_id)}
 
     def pay(self, deposit_id: str) -> dict[str, Any]:
         """Play the customer paying deposit ``deposit_id``; callbacks follow on the next tick."""
