@@ -106,13 +106,16 @@ class Bridge:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def start(self) -> "Bridge":
+    def start(self, *, connect: bool = True) -> "Bridge":
         self._server = _server(self, self.settings.bridge_host, self.settings.listen_port)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="http", daemon=True)
         self._thread.start()
         self.delivery.start()
-        self.session.start(self.delivery.outbox)
+        if getattr(self.session, "name", "") == "neonize":
+            self.session.start(self.delivery.outbox, connect=connect)
+        else:
+            self.session.start(self.delivery.outbox)
         log.info("bridge (%s session) listening on %s; webhooks to %s", self.session.name, self.url,
                  self.settings.bridge_webhook_url)
         return self

@@ -231,7 +231,7 @@ class Delivery:
             data = self.session.download(event)
         except Exception as exc:  # noqa: BLE001 - whatever the session raised, the event must go on
             if attempts + 1 < MEDIA_ATTEMPTS:
-                self.store.media_retry(seq, 2.0 * 2 ** attempts, str(exc))
+                self.store.media_retry(seq, self.settings.bridge_retry_base_seconds * 2 ** attempts, str(exc))
                 return
             log.error("media of %s could not be downloaded: %s; delivered as unsupported", event.get("id"), exc)
             event = {k: v for k, v in event.items() if k not in ("media", "_source")}

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 PN, LID = "s.whatsapp.net", "lid"
 MEDIA_FIELDS = {"imageMessage": "image", "audioMessage": "audio", "videoMessage": "video",
                 "documentMessage": "document", "stickerMessage": "sticker"}
-RECEIPTS = {"": "delivered", "read": "read", "played": "read"}
+RECEIPTS = {1: "delivered", 4: "read", 6: "read"}  # neonize.Receipt.ReceiptType: DELIVERED, READ, PLAYED
 _TEL = re.compile(r"^(?:item\d+\.)?TEL([^:]*):(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -155,8 +155,11 @@ class NeonizeSession:
 
     name = "neonize"
 
-    def __init__(self, settings: BridgeSettings, store_url: str) -> None:
+    def __init__(self, settings: BridgeSettings, store_url: str, *, downloader: Any = None) -> None:
+        """``downloader(message) -> bytes`` fetches a message's media; by default neonize's
+        ``download_any`` (WhatsApp's media servers). Tests hand in their own media server."""
         self.settings = settings
+        self._downloader = downloader
         self.store_url = store_url
         self.state = s.State(s.STARTING)
         self.client: Any = None
@@ -194,8 +197,15 @@ class NeonizeSession:
         self.client = client
         return client
 
-    def start(self, sink: Any) -> None:
+    def start(self, sink: Any, *, connect: bool = True) -> None:
+        """Commit events to ``sink``; ``connect=False`` builds the client without dialling WhatsApp
+        (tests drive events through neonize's own dispatcher)."""
         self._sink = sink
+        if not connect:
+            self.build()
+            self._threads = [threading.Thread(target=self._watch, name="neonize-watch", daemon=True)]
+            self._threads[0].start()
+            return
         self._threads = [threading.Thread(target=self._run, name="neonize", daemon=True),
                          threading.Thread(target=self._watch, name="neonize-watch", daemon=True)]
         for t in self._threads:
@@ -283,6 +293,8 @@ class NeonizeSession:
 
     def _lookup(self, method: str) -> Any:
         def find(jid: Any) -> str | None:
+            if self.state.code != s.OK:
+                return None  # the Go client aborts the process when asked before its store is up
             try:
                 found = getattr(self.client, method)(jid)
                 return found.User or None
@@ -477,9 +489,13 @@ class NeonizeSession:
     def download(self, event: dict[str, Any]) -> bytes:
         from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message
 
-        if self.client is None:
+        message = Message.FromString(base64.b64decode(event["_source"]))
+        if self._downloader is not None:
+            data = self._downloader(message)
+        elif self.client is None:
             raise s.SendFailed("no WhatsApp client yet")
-        data = self.client.download_any(Message.FromString(base64.b64decode(event["_source"])))
+        else:
+            data = self.client.download_any(message)
         if not data:
             raise s.SendFailed("WhatsApp returned no media")
         return data
