@@ -57,7 +57,7 @@ dev: $(VENV)/.req-bridge
 	@PYTHONPATH=.:infra/bridge $(BIN)/python -m bridge dev
 
 bench: $(VENV)/.req-dev
-	$(BIN)/python -m tests.bench
+	PYTHONPATH=.:infra/bridge $(BIN)/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) .data

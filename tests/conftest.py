@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = Path(str(item.fspath)).parts
         if "unit" in parts:
             item.add_marker(pytest.mark.unit)
-        elif "integration" in parts or "functions" in parts or "reliability" in parts:
+        elif "integration" in parts or "functions" in parts or "bridge" in parts or "reliability" in parts:
             item.add_marker(pytest.mark.integration)
 
 

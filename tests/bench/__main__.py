@@ -1,4 +1,4 @@
-"""Benchmarks: ``make bench`` (or ``python -m tests.bench [data_layer|catalog|turns|scale|cold_start|whatsapp]``).
+"""Benchmarks: ``make bench`` (or ``python -m tests.bench [data_layer|catalog|turns|scale|cold_start|whatsapp|bridge]``).
 
 Figures are medians over repeated runs (these machines are noisy); they are reported, never
 asserted. Needs the local Postgres (or EMBEDDED=1 for the embedded one), like the tests.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("data_layer", "catalog", "turns", "scale", "cold_start", "whatsapp")
+SUITES = ("data_layer", "catalog", "turns", "scale", "cold_start", "whatsapp", "bridge")
 
 
 def main(argv: list[str]) -> None:

@@ -140,14 +140,18 @@ def test_env_example_lists_every_setting() -> None:
     example = (PROJECT_ROOT / ".env.example").read_text()
     names = {line.split("=", 1)[0].strip() for line in example.splitlines()
              if "=" in line and not line.lstrip().startswith("#")}
-    assert names == {name.upper() for name in Settings.model_fields}
+    from bridge.settings import BridgeSettings  # the bridge reads the same .env (docs/bridge.md)
+
+    assert names == {name.upper() for name in Settings.model_fields} | {n.upper() for n in BridgeSettings.model_fields}
     comments = example.split("\n")
     for i, line in enumerate(comments):
         if "=" in line and not line.startswith("#"):
             assert comments[i - 1].startswith("#"), f"{line.split('=')[0]} has no comment above it"
     values = {line.split("=", 1)[0].lower(): line.split("=", 1)[1] for line in comments
               if "=" in line and not line.startswith("#") and line.split("=", 1)[1]}
-    Settings(_env_file=None, **values)
+    Settings(_env_file=None, **{k: v for k, v in values.items() if k in Settings.model_fields})
+    BridgeSettings(_env_file=None, bridge_webhook_url="http://127.0.0.1:8081/", whatsapp_app_secret="s",
+                   whatsapp_token="t", **{k: v for k, v in values.items() if k in BridgeSettings.model_fields})
 
 
 def test_money_limits_have_upper_bounds() -> None:

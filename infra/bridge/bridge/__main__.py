@@ -27,8 +27,11 @@ def run() -> int:
     from bridge.app import Bridge
     from shared import logs
 
+    import logging
+
     logs.configure(settings.log_level, secrets=[settings.whatsapp_token.get_secret_value(),
                                                 settings.whatsapp_app_secret.get_secret_value()])
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per webhook POST is noise
     bridge = Bridge(settings).start()
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

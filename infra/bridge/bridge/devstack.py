@@ -62,25 +62,27 @@ class Stack:
         self.url = ""
 
     def _backends(self) -> dict[str, str]:
-        from shared.config import Settings
+        """Embedded Postgres / Redis for what neither the environment nor .env configures; this
+        process holds them for as long as the stack runs (the children connect to them)."""
+        from shared.config import read_env_file
 
-        settings = Settings()
+        given = read_env_file(ROOT / ".env") | {k.lower(): v for k, v in self.env.items() if v}
+        data_dir = Path(given.get("data_dir") or ROOT / ".data")
         env: dict[str, str] = {}
-        if settings.database_url is None and settings.supabase_url is None:
+        if not (given.get("database_url") or given.get("supabase_url")):
             from shared.adapters.embedded import postgres_uri
 
-            env["DATABASE_URL"] = postgres_uri(settings.data_dir)  # this process holds the server
-        if settings.redis_url is None and settings.upstash_redis_rest_url is None:
+            env["DATABASE_URL"] = postgres_uri(data_dir)
+        if not (given.get("redis_url") or given.get("upstash_redis_rest_url")):
             from shared.adapters.embedded import redis_url
 
-            env["REDIS_URL"] = redis_url(settings.data_dir)
+            env["REDIS_URL"] = redis_url(data_dir)
         return env
 
     def start(self) -> "Stack":
         from shared.bootstrap import start_sandbox
         from shared.config import Settings
 
-        os.environ.update({k: v for k, v in self.env.items() if k in ("DATABASE_URL", "REDIS_URL", "DATA_DIR")})
         common = {**self.env, **self._backends(), "PYTHONPATH": os.pathsep.join([str(ROOT), str(BRIDGE_DIR)]),
                   "APP_ENV": "local"}
         ports = {name: free_port() for name in FUNCTIONS}

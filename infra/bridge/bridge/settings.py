@@ -98,6 +98,7 @@ class BridgeSettings(BaseModel):
     def __init__(self, _env_file: str | Path | None = ".env", **values: Any) -> None:
         fields = type(self).model_fields
         found = read_env_file(Path(_env_file)) if _env_file is not None else {}
+        found.pop("port", None)  # $PORT is the platform's (Cloud Run); the product's .env PORT is a function's
         found.update({k.lower(): v for k, v in os.environ.items() if k.lower() in fields})
         merged = {k: v for k, v in found.items() if k in fields and v != ""}
         merged.update(values)
