@@ -85,6 +85,19 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def gather(fields: Any, env_file: str | Path | None, values: dict[str, Any], *,
+           env_only: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The values of ``fields``: ``env_file``, then the environment (names in any case), then
+    ``values``; empty means unset. Names in ``env_only`` are taken from the environment only."""
+    found = read_env_file(Path(env_file)) if env_file is not None else {}
+    for name in env_only:
+        found.pop(name, None)
+    found.update({k.lower(): v for k, v in os.environ.items() if k.lower() in fields})
+    merged = {k: v for k, v in found.items() if k in fields and v != ""}
+    merged.update(values)
+    return merged
+
+
 class Settings(BaseModel):
     """Every setting of the product, grouped as in ``.env.example``.
 
@@ -272,11 +285,7 @@ class Settings(BaseModel):
     # construction: all problems at once
 
     def __init__(self, _env_file: str | Path | None = ".env", **values: Any) -> None:
-        fields = type(self).model_fields
-        found = read_env_file(Path(_env_file)) if _env_file is not None else {}
-        found.update({k.lower(): v for k, v in os.environ.items() if k.lower() in fields})
-        merged = {k: v for k, v in found.items() if k in fields and v != ""}
-        merged.update(values)
+        merged = gather(type(self).model_fields, _env_file, values)
         try:
             super().__init__(**merged)
         except ValidationError as exc:

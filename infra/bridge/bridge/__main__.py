@@ -29,10 +29,10 @@ def run() -> int:
 
     import logging
 
-    logs.configure(settings.log_level, secrets=[settings.whatsapp_token.get_secret_value(),
-                                                settings.whatsapp_app_secret.get_secret_value()])
+    logs.configure(settings.log_level, settings.log_format,
+                   secrets=[settings.whatsapp_token.get_secret_value(), settings.whatsapp_app_secret.get_secret_value()])
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per webhook POST is noise
-    bridge = Bridge(settings).start()
+    bridge = _open(settings).start()
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
@@ -40,6 +40,31 @@ def run() -> int:
     done.wait()
     bridge.stop()
     return 0
+
+
+def _open(settings):  # noqa: ANN001, ANN202
+    """The bridge, once its store answers: Postgres may come up after us (a VM's boot, a restart)."""
+    import logging
+    import time
+
+    from bridge.app import Bridge
+    from shared.errors import ConfigError, StoreUnavailable
+
+    log = logging.getLogger("bridge")
+    delay, deadline = 1.0, time.monotonic() + 120
+    while True:
+        try:
+            return Bridge(settings)
+        except ConfigError as exc:
+            print(f"bridge: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        except (StoreUnavailable, RuntimeError) as exc:  # RuntimeError: no pgserver for the embedded fallback
+            if isinstance(exc, RuntimeError) or time.monotonic() > deadline:
+                print(f"bridge: cannot open its database: {exc}", file=sys.stderr)
+                raise SystemExit(1) from None
+            log.warning("the bridge's database is not reachable yet (%s); retrying in %.0f s", exc, delay)
+            time.sleep(delay)
+            delay = min(10.0, delay * 2)
 
 
 def admin(command: str, seqs: list[int]) -> int:

@@ -124,7 +124,7 @@ class Delivery:
         self.media_wake.set()
         for t in self._threads:
             t.join(timeout=5)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)  # an in-flight POST is redelivered after a restart
         self._http.close()
 
     # -- dispatch ---------------------------------------------------------------------------------
@@ -132,6 +132,7 @@ class Delivery:
     def _dispatch(self) -> None:
         while not self._stop.is_set():
             wait = 1.0
+            self.wake.clear()  # before looking: a commit after this point wakes the next wait
             try:
                 with self._lock:
                     busy = list(self._busy)
@@ -153,7 +154,6 @@ class Delivery:
                 log.exception("dispatcher pass failed")
                 wait = 2.0
             self.wake.wait(wait)
-            self.wake.clear()
 
     def _drain(self, chat: str) -> None:
         try:
@@ -211,6 +211,7 @@ class Delivery:
 
     def _fetch_media(self) -> None:
         while not self._stop.is_set():
+            self.media_wake.clear()
             try:
                 waiting = self.store.media_waiting()
                 for seq, event, attempts in waiting:
@@ -223,7 +224,6 @@ class Delivery:
                 waiting = []
             if not waiting:
                 self.media_wake.wait(1.0)
-                self.media_wake.clear()
 
     def _fetch_one(self, seq: int, event: dict[str, Any], attempts: int) -> None:
         media = dict(event.get("media") or {})

@@ -119,7 +119,10 @@ class Pacer:
     def run(self, chat: str, length: int, session: Any, send: Callable[[], s.Sent]) -> s.Sent:
         with self._lock:
             chat_lock = self._chats.setdefault(chat, threading.Lock())
-        with chat_lock:  # one send at a time per chat, in arrival order
+        # one send at a time per chat, in arrival order; never past the caller's patience
+        if not chat_lock.acquire(timeout=self.settings.bridge_send_wait_seconds + self.settings.bridge_typing_max_seconds):
+            raise GraphError(130429, "Rate limit hit: earlier messages to this chat are still being paced")
+        try:
             now = self.clock()
             gap = max(0.0, self._last.get(chat, -1e9) + self.settings.bridge_chat_gap_seconds - now)
             with self._lock:
@@ -140,6 +143,8 @@ class Pacer:
                 return send()
             finally:
                 self._last[chat] = self.clock()
+        finally:
+            chat_lock.release()
 
 
 class Graph:
@@ -224,8 +229,11 @@ class Graph:
             raise GraphError(100, "Param messaging_product must be whatsapp")
         kind = body.get("type") or "text"
         chat, _, contact = self._recipient(body)
-        if self.session.state.code == s.TEMP_BANNED:
+        state = self.session.state.code
+        if state == s.TEMP_BANNED:
             raise GraphError(131048, "Spam rate limit hit: the number is temporarily banned; sending stopped")
+        if state != s.OK:
+            raise GraphError(131016, f"Service unavailable: the WhatsApp session is {state}")
         options = reply_kind = None
         part = body.get(kind) if isinstance(body.get(kind), dict) else {}
         if kind == "text":

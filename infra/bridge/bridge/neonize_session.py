@@ -250,6 +250,7 @@ class NeonizeSession:
                 log.warning("no login within %.0f s of the QR: starting over with new codes",
                             self.settings.bridge_qr_timeout_seconds)
                 self._qr_since = None
+                self.pair_code = None  # the next QR asks for a new code
                 try:
                     self.client.stop()
                 except Exception:  # noqa: BLE001
@@ -343,6 +344,7 @@ class NeonizeSession:
 
     def _on_connected(self, client: Any, ev: Any) -> None:
         self._qr = self._qr_since = None
+        self.pair_code = None
         self.state.set(s.OK)
         log.info("connected to WhatsApp as %s", self.own_number())
         threading.Thread(target=self._available, daemon=True).start()
@@ -380,10 +382,12 @@ class NeonizeSession:
                   ev.Code, ev.Expire)
         self._ban_until = time.time() + max(60, ev.Expire)
         self.state.set(s.TEMP_BANNED, f"code {ev.Code}, lifted in about {ev.Expire} s")
+        threading.Thread(target=self._restart, daemon=True).start()  # stay off until the ban ends
 
     def _on_outdated(self, client: Any, ev: Any) -> None:
         log.error("WhatsApp refuses this client version (405): upgrade neonize and redeploy")
         self.state.set(s.CLIENT_OUTDATED, "upgrade neonize")
+        threading.Thread(target=self._restart, daemon=True).start()  # reconnecting cannot help
 
     def _on_connect_failure(self, client: Any, ev: Any) -> None:
         from neonize.proto.Neonize_pb2 import ConnectFailureReason as R

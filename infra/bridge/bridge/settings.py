@@ -4,14 +4,13 @@ named in one :class:`shared.errors.ConfigError` at start."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from shared.config import PROJECT_ROOT, read_env_file
+from shared.config import PROJECT_ROOT, gather
 from shared.errors import ConfigError
 
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
@@ -35,6 +34,7 @@ class BridgeSettings(BaseModel):
     database_url: SecretStr | None = None  # the product's: the bridge uses its own database beside it
     data_dir: Path = PROJECT_ROOT / ".data"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     # login
     bridge_pair_phone: str | None = None
@@ -96,12 +96,8 @@ class BridgeSettings(BaseModel):
         return v.lstrip("+") if v else v
 
     def __init__(self, _env_file: str | Path | None = ".env", **values: Any) -> None:
-        fields = type(self).model_fields
-        found = read_env_file(Path(_env_file)) if _env_file is not None else {}
-        found.pop("port", None)  # $PORT is the platform's (Cloud Run); the product's .env PORT is a function's
-        found.update({k.lower(): v for k, v in os.environ.items() if k.lower() in fields})
-        merged = {k: v for k, v in found.items() if k in fields and v != ""}
-        merged.update(values)
+        # $PORT is the platform's (Cloud Run): the product's .env PORT is a function's, not ours
+        merged = gather(type(self).model_fields, _env_file, values, env_only=("port",))
         try:
             super().__init__(**merged)
         except ValidationError as exc:

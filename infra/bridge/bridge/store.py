@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.settings import BridgeSettings
-from shared.errors import StoreUnavailable
+from shared.errors import ConfigError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,9 @@ def database_url(settings: BridgeSettings) -> str:
     name = f"bridge_{settings.whatsapp_phone_id}"
     if settings.database_url:
         server = settings.database_url.get_secret_value()
+        if ":6543" in server or "supabase.co" in server or "supabase.com" in server:
+            raise ConfigError(["BRIDGE_DATABASE_URL: is required when DATABASE_URL is Supabase's: the bridge needs a "
+                               "Postgres of its own, on a direct or session connection (docs/bridge.md)"])
     else:
         from shared.adapters.embedded import postgres_uri
 
@@ -114,6 +117,9 @@ def ensure_database(server_url: str, name: str) -> str:
                     log.info("created the bridge's database %s", name)
                 except psycopg.errors.DuplicateDatabase:
                     pass
+    except psycopg.errors.InsufficientPrivilege:
+        raise ConfigError([f"BRIDGE_DATABASE_URL: is required: this user may not create the database {name} "
+                           "(create it, or point BRIDGE_DATABASE_URL at a database of the bridge's own)"]) from None
     except psycopg.OperationalError as exc:
         raise StoreUnavailable(f"the bridge's Postgres is unreachable: {exc}") from exc
     params["dbname"] = name
@@ -130,7 +136,7 @@ def libpq_url(conninfo: str) -> str:
 
     p = conninfo_to_dict(conninfo)
     host = p.pop("host", "127.0.0.1")
-    query = {k: v for k, v in p.items() if k in ("sslmode", "connect_timeout")}
+    query = {k: str(v) for k, v in p.items() if k not in ("user", "password", "port", "dbname", "hostaddr")}
     netloc = ""
     if p.get("user"):
         netloc = quote(p["user"], safe="") + (":" + quote(p["password"], safe="") if p.get("password") else "") + "@"
@@ -180,8 +186,8 @@ class Store:
     def close(self) -> None:
         self._pool.close()
 
-    def _conn(self) -> Any:
-        return _Borrow(self._pool)
+    def _conn(self, timeout: float | None = None) -> Any:
+        return _Borrow(self._pool, timeout)
 
     def _all(self, query: str, params: Any = ()) -> list[tuple]:
         with self._conn() as conn:
@@ -190,12 +196,6 @@ class Store:
     def _one(self, query: str, params: Any = ()) -> tuple | None:
         with self._conn() as conn:
             return conn.execute(query, params).fetchone()
-
-    def reachable(self) -> bool:
-        try:
-            return self._one("select 1") == (1,)
-        except StoreUnavailable:
-            return False
 
     # -- inbound ----------------------------------------------------------------------------------
 
@@ -303,15 +303,18 @@ class Store:
         return int(row[0]) if row else 0
 
     def failing_since(self) -> datetime | None:
-        row = self._one("select min(first_failed_at) from bridge.events where state = 'pending'")
+        """Since when the oldest waiting event's deliveries fail (for /healthz: answers within 2 s)."""
+        with self._conn(timeout=2) as conn:
+            row = conn.execute("select min(first_failed_at) from bridge.events where state = 'pending'").fetchone()
         return row[0] if row else None
 
     def queue_stats(self) -> dict[str, float]:
-        row = self._one(
+        with self._conn(timeout=2) as conn:
+            row = conn.execute(
             """select count(*) filter (where state in ('media', 'pending')),
                       count(*) filter (where state = 'parked'),
                       coalesce(extract(epoch from now() - min(created_at) filter (where state in ('media', 'pending'))), 0)
-               from bridge.events where state <> 'delivered'""")
+               from bridge.events where state <> 'delivered'""").fetchone()
         return {"depth": float(row[0]), "parked": float(row[1]), "oldest_age": float(row[2])} if row else {}
 
     def event_chat(self, wamid: str) -> str | None:
@@ -427,8 +430,9 @@ class Store:
 class _Borrow:
     """``with store._conn() as conn``: a pooled connection, errors as :class:`StoreUnavailable`."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, timeout: float | None = None) -> None:
         self._pool = pool
+        self._timeout = timeout
         self._cm: Any = None
 
     def __enter__(self) -> Any:
@@ -436,7 +440,7 @@ class _Borrow:
         from psycopg_pool import PoolTimeout
 
         try:
-            self._cm = self._pool.connection()
+            self._cm = self._pool.connection(timeout=self._timeout)
             return self._cm.__enter__()
         except (psycopg.OperationalError, PoolTimeout) as exc:
             raise StoreUnavailable(f"the bridge's Postgres is unavailable: {exc}") from exc
