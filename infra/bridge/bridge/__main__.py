@@ -24,7 +24,6 @@ def _settings():  # noqa: ANN202
 
 def run() -> int:
     settings = _settings()
-    from bridge.app import Bridge
     from shared import logs
 
     import logging
