@@ -68,6 +68,10 @@ class Metrics:
                                        ("bridge_outbox_parked", "parked", "Events parked, waiting for a replay")):
                     if key in stats:
                         yield GaugeMetricFamily(name, doc, value=stats[key])
+                held = getattr(bridge.session, "_spill", None)
+                if held is not None:
+                    yield GaugeMetricFamily("bridge_events_in_memory",
+                                            "Events waiting in memory for the outbox to be reachable", value=len(held))
                 health = GaugeMetricFamily("bridge_health", "1 for the current /healthz code", labels=["code"])
                 health.add_metric([bridge.health()[1]["status"]], 1)
                 yield health
@@ -143,7 +147,8 @@ class Bridge:
             try:
                 failing = self.store.failing_since()
             except StoreUnavailable as exc:
-                code, detail, failing = s.STORE_UNAVAILABLE, str(exc), None
+                log.warning("healthz: %s", exc)  # the reason stays in the log: /healthz may be public
+                code, detail, failing = s.STORE_UNAVAILABLE, "the bridge's Postgres does not answer", None
             if failing is not None:
                 age = (datetime.now(timezone.utc) - failing).total_seconds()
                 if age > self.settings.bridge_webhook_fail_seconds:

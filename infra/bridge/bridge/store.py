@@ -207,8 +207,8 @@ class Store:
         reconnect)."""
         from psycopg.types.json import Jsonb
 
-        if conn is None:
-            with self._conn() as own:
+        if conn is None:  # on the session's callback thread: wait little for a pooled connection
+            with self._conn(timeout=3) as own:
                 return self.commit_event(kind, chat, event, wamid=wamid, state=state, pn=pn, lid=lid, name=name,
                                          conn=own)
         row = conn.execute(
