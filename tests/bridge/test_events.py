@@ -103,3 +103,29 @@ def test_a_message_whatsmeow_delivers_twice_is_committed_once(neonize_bridge: Br
     receiver.wait(lambda r: len(r.messages()) >= 2)
     assert [m["id"] for m in receiver.messages()] == ["3EB0A0000000000000T1", "3EB0A0000000000000N1"]
 
+
+
+def test_events_wait_in_memory_while_the_outbox_is_unreachable(make_bridge: Callable[..., Bridge], fresh_database: Any,
+                                                               receiver: WebhookReceiver) -> None:
+    """Postgres goes away under the session's callback: the events are kept in order and committed
+    once it is back; meanwhile they show on /metrics."""
+    import httpx
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from tests.fakes.tcp import CuttableProxy
+
+    db = fresh_database()
+    params = conninfo_to_dict(db)
+    if str(params.get("host", "")).startswith("/"):
+        pytest.skip("the embedded Postgres listens on a Unix socket: no TCP to cut")
+    with CuttableProxy(params.get("host", "127.0.0.1"), int(params.get("port", 5432))) as proxy:
+        via = make_conninfo(**(params | {"host": "127.0.0.1", "port": str(proxy.port)}))
+        bridge = make_bridge(db_url=via, session=lambda s: NeonizeSession(s, libpq_url(via), downloader=cdn))
+        proxy.cut()
+        ne.dispatch(bridge.session.client, *ne.CASES["text"])
+        ne.dispatch(bridge.session.client, *ne.CASES["lid_only"])
+        assert len(bridge.session._spill) == 2
+        proxy.restore()
+        receiver.wait(lambda r: len(r.messages()) >= 2, timeout=30)
+        assert [m["id"] for m in receiver.messages()] == ["3EB0A0000000000000T1", "3EB0A0000000000000N1"]
+        assert "bridge_events_in_memory 0.0" in httpx.get(f"{bridge.url}/metrics").text
