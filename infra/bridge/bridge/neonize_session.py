@@ -120,7 +120,7 @@ def message_event(ev: Any, *, pn_of: Any = None, lid_of: Any = None) -> tuple[st
     elif msg.HasField("reactionMessage"):
         e |= {"type": "reaction", "reaction": {"message_id": msg.reactionMessage.key.ID,
                                                "emoji": msg.reactionMessage.text}}
-    elif msg.HasField("protocolMessage") or msg.HasField("senderKeyDistributionMessage") and len(msg.ListFields()) == 1:
+    elif msg.HasField("protocolMessage") or (msg.HasField("senderKeyDistributionMessage") and len(msg.ListFields()) == 1):
         return None  # a revoke, an edit, a key exchange: not a message anyone typed
     else:
         e["type"] = "unsupported"

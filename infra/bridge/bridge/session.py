@@ -46,6 +46,8 @@ class Sink(Protocol):
 
     def message(self, chat: str, event: dict[str, Any], *, media_pending: bool = False) -> int | None: ...
 
+    def message_with_media(self, chat: str, event: dict[str, Any], data: bytes) -> int | None: ...
+
     def echo(self, chat: str, event: dict[str, Any]) -> int | None: ...
 
     def receipt(self, chat: str, event: dict[str, Any]) -> int | None: ...
@@ -106,7 +108,3 @@ class State:
 
 def jid_user(jid: str) -> str:
     return jid.split("@", 1)[0].split(":", 1)[0]
-
-
-def jid_server(jid: str) -> str:
-    return jid.split("@", 1)[1] if "@" in jid else ""

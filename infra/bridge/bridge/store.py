@@ -329,11 +329,6 @@ class Store:
                         "order by last_in_at desc nulls last limit 1", (pn, lid))
         return (row[0], row[1]) if row else None
 
-    def chat_info(self, chat: str) -> tuple[str | None, str | None, str | None] | None:
-        """(pn, lid, name) of a chat."""
-        row = self._one("select pn, lid, name from bridge.chats where chat = %s", (chat,))
-        return (row[0], row[1], row[2]) if row else None
-
     def record_sent(self, id: str, chat: str, type: str, *, options: list[dict[str, str]] | None = None,
                     kind: str | None = None, tracker: str | None = None) -> None:
         from psycopg.types.json import Jsonb
