@@ -109,8 +109,12 @@ class Stack:
                                "BRIDGE_PORT": str(bridge_port), "PORT": "",
                                "BRIDGE_WEBHOOK_URL": f"http://127.0.0.1:{ports['whatsapp_webhook']}/",
                                "BRIDGE_WEBPHONE_PAY_URL": f"{self.sandbox.url}/sandbox/pay"}
+        from shared.config import read_env_file
+
+        configured = read_env_file(ROOT / ".env") | {k.lower(): v for k, v in self.env.items() if v}
         for key, value in {"BRIDGE_TYPING_MAX_SECONDS": "1.5", "BRIDGE_CHAT_GAP_SECONDS": "0.3"}.items():
-            bridge_env.setdefault(key, self.env.get(key) or value)
+            if not configured.get(key.lower()):  # brisk pacing for a local chat, unless .env says otherwise
+                bridge_env[key] = value
         bridge = self._run("bridge", [sys.executable, "-m", "bridge"], bridge_env)
         procs = dict(self.procs)
         for name in ("whatsapp_webhook", "atlantic_webhook"):  # a GET on the reconciler would run a pass

@@ -211,6 +211,7 @@ class Graph:
                 raise GraphError(100, "Param recipient must be a user id (ID.<digits>)")
             found = self.store.chat_for(lid=m.group(1))
             chat, wrote = found if found else (f"{m.group(1)}@lid", False)
+            # (admins are known by phone number: one who never wrote is reachable by number only)
             ask, contact = m.group(1), {"input": body["recipient"], "user_id": body["recipient"]}
         else:
             to = re.sub(r"[\s+\-()]", "", str(body.get("to") or ""))
