@@ -165,3 +165,14 @@ def test_a_webphone_message_answers_once_committed_with_its_wamid(bridge: Bridge
     wamid = customer_writes(bridge, "halo", who=CUSTOMER)
     row = bridge.store._one("select state, kind from bridge.events where wamid = %s", (wamid,))
     assert row == ("pending", "message")
+
+
+def test_a_body_signed_with_another_secret_is_refused_and_retried_never_lost(make_bridge: Any,
+                                                                             receiver: WebhookReceiver) -> None:
+    bridge = make_bridge(whatsapp_app_secret="not-the-functions-secret")
+    customer_writes(bridge, "halo")
+    receiver.wait(lambda r: r.bad_signatures >= 2)  # pywa's validator answers 403; the bridge retries
+    time.sleep(1.1)
+    assert receiver.messages() == []
+    assert httpx.get(f"{bridge.url}/healthz").json()["status"] == "webhook_failing"
+    assert 'bridge_webhook_failures_total{reason="403"}' in httpx.get(f"{bridge.url}/metrics").text
