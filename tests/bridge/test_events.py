@@ -28,7 +28,15 @@ def cdn(message: Any) -> bytes:
 @pytest.fixture
 def neonize_bridge(make_bridge: Callable[..., Bridge], fresh_database: Any) -> Bridge:
     db = fresh_database()
-    return make_bridge(db_url=db, session=lambda s: NeonizeSession(s, libpq_url(db), downloader=cdn))
+    return connected(make_bridge(db_url=db, session=lambda s: NeonizeSession(s, libpq_url(db), downloader=cdn)))
+
+
+def connected(bridge: Bridge) -> Bridge:
+    """What whatsmeow reports once the session is up (messages arrive only then)."""
+    from neonize.events import ConnectedEv
+
+    ne.dispatch(bridge.session.client, ConnectedEv, ConnectedEv(status=True).SerializeToString())
+    return bridge
 
 
 def _normalized(body: dict[str, Any], case: str) -> dict[str, Any]:
@@ -79,8 +87,8 @@ def test_media_that_cannot_be_downloaded_arrives_as_unsupported(make_bridge: Cal
         raise OSError("403 from mmg.whatsapp.net: media expired")
 
     db = fresh_database()
-    bridge = make_bridge(db_url=db, session=lambda s: NeonizeSession(s, libpq_url(db), downloader=gone),
-                         bridge_retry_base_seconds=0.01)
+    bridge = connected(make_bridge(db_url=db, session=lambda s: NeonizeSession(s, libpq_url(db), downloader=gone),
+                                   bridge_retry_base_seconds=0.01))
     ne.dispatch(bridge.session.client, *ne.CASES["voice"])
     receiver.wait(lambda r: r.messages())
     m = receiver.messages()[0]
@@ -129,3 +137,32 @@ def test_events_wait_in_memory_while_the_outbox_is_unreachable(make_bridge: Call
         receiver.wait(lambda r: len(r.messages()) >= 2, timeout=30)
         assert [m["id"] for m in receiver.messages()] == ["3EB0A0000000000000T1", "3EB0A0000000000000N1"]
         assert "bridge_events_in_memory 0.0" in httpx.get(f"{bridge.url}/metrics").text
+
+
+def test_a_nul_in_a_message_is_dropped_and_nothing_behind_it_is_held_up(neonize_bridge: Bridge,
+                                                                       receiver: WebhookReceiver) -> None:
+    from neonize.events import MessageEv
+    from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as e2e
+
+    ne.dispatch(neonize_bridge.session.client, MessageEv,
+                ne.message(e2e.Message(conversation="pulsa\x00 10rb"), "3EB0A000000000000NUL", name="Bu\x00di"))
+    ne.dispatch(neonize_bridge.session.client, *ne.CASES["text"])
+    receiver.wait(lambda r: len(r.messages()) >= 2)
+    assert receiver.messages()[0]["text"]["body"] == "pulsa 10rb"
+    assert receiver.values()[0]["contacts"][0]["profile"]["name"] == "Budi"
+
+
+def test_media_over_the_size_limit_is_not_downloaded(make_bridge: Callable[..., Bridge], fresh_database: Any,
+                                                     receiver: WebhookReceiver) -> None:
+    from neonize.events import MessageEv
+
+    asked: list[Any] = []
+    db = fresh_database()
+    bridge = connected(make_bridge(db_url=db, bridge_media_max_mb=1, session=lambda s: NeonizeSession(
+        s, libpq_url(db), downloader=lambda m: asked.append(m) or b"")))
+    video = ne._media("video", mimetype="video/mp4")
+    video.videoMessage.fileLength = 50 * 1024 * 1024
+    ne.dispatch(bridge.session.client, MessageEv, ne.message(video, "3EB0A0000000000BIG1"))
+    receiver.wait(lambda r: r.messages())
+    assert receiver.messages()[0]["type"] == "unsupported" and receiver.messages()[0]["errors"][0]["code"] == 131052
+    assert asked == []

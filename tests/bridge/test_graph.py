@@ -161,3 +161,15 @@ def test_admins_may_get_a_first_message(make_bridge) -> None:  # type: ignore[no
     bridge = make_bridge(bridge_admin_wa_ids="6285550000001")
     sent = pywa_for(bridge).send_message(to="6285550000001", text="Saldo Atlantic menipis")
     assert phone_messages(bridge, "6285550000001")[-1]["id"] == sent.id
+
+
+def test_a_request_without_the_bearer_is_refused_before_its_body_is_read(bridge: Bridge) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(bridge.url)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as s:
+        s.sendall(f"POST /v26.0/{PHONE_ID}/media HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n"
+                  "Content-Type: multipart/form-data; boundary=x\r\n\r\n".encode())
+        answer = s.recv(4096).decode()  # no body sent: an answer now means nothing was buffered
+    assert answer.startswith("HTTP/1.1 401") and '"code": 190' in answer

@@ -262,18 +262,54 @@ class Bridge:
             return Reply(502, {"error": f"the sandbox did not answer: {exc}"})
 
 
+PUBLIC = ("/livez", "/healthz", "/metrics")
+MAX_BODY = 1024 * 1024  # JSON requests; media uploads may be up to BRIDGE_MEDIA_MAX_MB
+MAX_WEBPHONE_BODY = 24 * 1024 * 1024  # a 16 MB file, base64
+MAX_REQUESTS = 64  # served at once; more get 503 instead of a thread each
+
+
+def _body_limit(bridge: Bridge, path: str, headers: dict[str, str]) -> int | None:
+    """How large this request's body may be, or None when it is refused before reading it (no
+    bearer where one is required: nothing is buffered for a stranger)."""
+    if path in PUBLIC:
+        return MAX_BODY
+    if getattr(bridge.session, "name", "") == "webphone" and (path in ("/", "/webphone") or path.startswith("/webphone/")):
+        return MAX_WEBPHONE_BODY
+    if not bridge.graph.authorized(headers):
+        return None
+    return (bridge.settings.bridge_media_max_mb + 1) * 1024 * 1024 if path.endswith("/media") else MAX_BODY
+
+
 def _server(bridge: Bridge, host: str, port: int) -> ThreadingHTTPServer:
-    limit = (bridge.settings.bridge_media_max_mb + 1) * 1024 * 1024
+    slots = threading.BoundedSemaphore(MAX_REQUESTS)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
         server_version = "bot-jual-wa-bridge"
+        timeout = 30  # a client that stops sending gives its thread back
 
         def log_message(self, fmt: str, *args: Any) -> None:
             log.debug("%s %s", self.address_string(), fmt % args)
 
         def _serve(self) -> None:
+            if not slots.acquire(blocking=False):
+                self._answer(Reply(503, GraphError(131016, "Service unavailable: the bridge is busy").body()))
+                self.close_connection = True
+                return
+            try:
+                self._serve_one()
+            finally:
+                slots.release()
+
+        def _serve_one(self) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            limit = _body_limit(bridge, urlsplit(self.path).path, headers)
+            if limit is None:  # refused before a byte of the body is read
+                err = GraphError(190, "Error validating access token: send Authorization: Bearer <WHATSAPP_TOKEN>")
+                self._answer(Reply(err.status, err.body()))
+                self.close_connection = True
+                return
             try:
                 length = int(self.headers.get("Content-Length") or 0)
             except ValueError:
@@ -283,7 +319,6 @@ def _server(bridge: Bridge, host: str, port: int) -> ThreadingHTTPServer:
                 self.close_connection = True
                 return
             raw = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
             try:
                 reply = bridge.route(self.command, self.path, headers, raw)
             except Exception:

@@ -13,7 +13,7 @@ class AudioError(ValueError):
     """ffmpeg could not read the audio."""
 
 
-def voice_note(data: bytes, *, timeout: float = 30.0) -> tuple[bytes, int]:
+def voice_note(data: bytes, *, timeout: float = 15.0) -> tuple[bytes, int]:
     """(Ogg/Opus bytes, whole seconds)."""
     with tempfile.TemporaryDirectory(prefix="bridge-audio-") as tmp:
         src, out = Path(tmp) / "in", Path(tmp) / "out.ogg"

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bridge.events import MEDIA_LOST, Renderer
-from bridge.session import Session
+from bridge.session import OK, Session
 from bridge.settings import BridgeSettings
 from bridge.store import Store
 from shared.errors import StoreUnavailable
@@ -50,6 +50,23 @@ def media_id() -> str:
     return str(10**15 + secrets.randbelow(9 * 10**15))
 
 
+def _lost(event: dict[str, Any]) -> dict[str, Any]:
+    """A message whose media will never be served: Meta's own ``unsupported`` with 131052."""
+    return {k: v for k, v in event.items() if k not in ("media", "_source")} | {"type": "unsupported",
+                                                                               "error": MEDIA_LOST}
+
+
+def clean(value: Any) -> Any:
+    """NUL cannot be stored in jsonb (nor is it text anyone typed): drop it everywhere."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
 class Outbox:
     """The :class:`bridge.session.Sink`: one insert per event, then a wake-up for the dispatcher."""
 
@@ -60,6 +77,7 @@ class Outbox:
         self._media_wake = media_wake
 
     def message(self, chat: str, event: dict[str, Any], *, media_pending: bool = False) -> int | None:
+        event = clean(event)
         seq = self.store.commit_event("message", chat, event, wamid=event["id"],
                                       state="media" if media_pending else "pending",
                                       pn=event.get("pn"), lid=event.get("lid"), name=event.get("name"))
@@ -68,6 +86,7 @@ class Outbox:
         return seq
 
     def message_with_media(self, chat: str, event: dict[str, Any], data: bytes) -> int | None:
+        event = clean(event)
         seq = self.store.commit_message_with_media(chat, event, event["media"], data, wamid=event["id"],
                                                    pn=event.get("pn"), lid=event.get("lid"), name=event.get("name"))
         self.metrics.events.labels("message" if seq else "duplicate").inc()
@@ -75,6 +94,7 @@ class Outbox:
         return seq
 
     def echo(self, chat: str, event: dict[str, Any]) -> int | None:
+        event = clean(event)
         seq = self.store.commit_event("echo", chat, event, wamid=event["id"])
         self.metrics.events.labels("echo" if seq else "duplicate").inc()
         self._wake.set()
@@ -144,9 +164,9 @@ class Delivery:
                             continue
                         self._busy.add(head.chat)
                     self._pool.submit(self._drain, head.chat)
-                if not heads:
-                    due = self.store.next_due()
-                    wait = 1.0 if due is None else min(1.0, max(0.005, due))
+                if not heads and free > 0:  # a worker finishing wakes us; else the next retry does
+                    due = self.store.next_due(busy)
+                    wait = 1.0 if due is None else min(1.0, max(0.01, due))
             except StoreUnavailable as exc:
                 log.warning("outbox unreachable, retrying: %s", exc)
                 wait = 2.0
@@ -159,7 +179,7 @@ class Delivery:
         try:
             while not self._stop.is_set():
                 head = self.store.head(chat)
-                if head is None or head.state != "pending" or head.next_at > datetime.now(timezone.utc):
+                if head is None or head.state != "pending" or not head.due:
                     return
                 if not self._post(head):
                     return
@@ -176,8 +196,13 @@ class Delivery:
         """Post one event; True when the chat may go on to its next one."""
         import httpx
 
-        body = self.renderer.render(head.kind, head.chat, head.event, head.created_at)
-        raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            body = self.renderer.render(head.kind, head.chat, head.event, head.created_at)
+            raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        except Exception as exc:  # a bug of ours: back off like a failed POST instead of spinning
+            log.exception("event %s of %s could not be rendered", head.seq, head.chat)
+            self.store.failed(head.seq, self.settings.bridge_retry_max_seconds, f"render: {exc!r}")
+            return False
         headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw, self._secret),
                    "User-Agent": "bot-jual-wa-bridge"}
         started = time.monotonic()
@@ -227,6 +252,16 @@ class Delivery:
 
     def _fetch_one(self, seq: int, event: dict[str, Any], attempts: int) -> None:
         media = dict(event.get("media") or {})
+        limit = self.settings.bridge_media_max_mb * 1024 * 1024
+        if self.session.state.code != OK:  # not a failed attempt: WhatsApp is not reachable yet
+            self.store.media_retry(seq, 2.0, f"session {self.session.state.code}", count=False)
+            return
+        if int(media.get("size") or 0) > limit:
+            log.warning("media of %s is %s bytes, over BRIDGE_MEDIA_MAX_MB: not downloaded", event.get("id"),
+                        media["size"])
+            self.store.media_fetched(seq, _lost(event), None, None, "", None)
+            self.wake.set()
+            return
         try:
             data = self.session.download(event)
         except Exception as exc:  # noqa: BLE001 - whatever the session raised, the event must go on
@@ -234,17 +269,12 @@ class Delivery:
                 self.store.media_retry(seq, self.settings.bridge_retry_base_seconds * 2 ** attempts, str(exc))
                 return
             log.error("media of %s could not be downloaded: %s; delivered as unsupported", event.get("id"), exc)
-            event = {k: v for k, v in event.items() if k not in ("media", "_source")}
-            event |= {"type": "unsupported", "error": MEDIA_LOST}
-            self.store.media_fetched(seq, event, None, None, "", None)
+            self.store.media_fetched(seq, _lost(event), None, None, "", None)
             self.wake.set()
             return
-        limit = self.settings.bridge_media_max_mb * 1024 * 1024
         if len(data) > limit:
             log.warning("media of %s is %d bytes, over BRIDGE_MEDIA_MAX_MB: not kept", event.get("id"), len(data))
-            event = {k: v for k, v in event.items() if k not in ("media", "_source")}
-            event |= {"type": "unsupported", "error": MEDIA_LOST}
-            self.store.media_fetched(seq, event, None, None, "", None)
+            self.store.media_fetched(seq, _lost(event), None, None, "", None)
         else:
             media["sha256"] = base64.b64encode(hashlib.sha256(data).digest()).decode()
             event = {k: v for k, v in event.items() if k != "_source"} | {"media": media}

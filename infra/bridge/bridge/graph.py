@@ -119,16 +119,20 @@ class Pacer:
     def run(self, chat: str, length: int, session: Any, send: Callable[[], s.Sent]) -> s.Sent:
         with self._lock:
             chat_lock = self._chats.setdefault(chat, threading.Lock())
-        # one send at a time per chat, in arrival order; never past the caller's patience
-        if not chat_lock.acquire(timeout=self.settings.bridge_send_wait_seconds + self.settings.bridge_typing_max_seconds):
+        # One send at a time per chat, in arrival order. BRIDGE_SEND_WAIT_SECONDS bounds the whole
+        # wait (for this chat's earlier sends, the gap and the global slot); typing comes on top.
+        patience = self.settings.bridge_send_wait_seconds
+        started = time.monotonic()
+        if not chat_lock.acquire(timeout=patience):
             raise GraphError(130429, "Rate limit hit: earlier messages to this chat are still being paced")
         try:
+            patience -= round(time.monotonic() - started, 2)  # what this chat's earlier sends took
             now = self.clock()
             gap = max(0.0, self._last.get(chat, -1e9) + self.settings.bridge_chat_gap_seconds - now)
             with self._lock:
                 slot = max(now + gap, self._next_slot)
                 wait = slot - now
-                if wait > self.settings.bridge_send_wait_seconds:
+                if wait > patience:
                     raise GraphError(130429, "Rate limit hit: the bridge paces sends against bans; try again later")
                 self._next_slot = slot + 60.0 / self.settings.bridge_sends_per_minute
             typing = self.typing_seconds(length)
@@ -268,8 +272,12 @@ class Graph:
             if exc.permanent:
                 raise GraphError(131026, f"Message undeliverable: {exc}") from exc
             raise GraphError(131016, f"Service unavailable: {exc}") from exc
-        self.store.record_sent(sent.id, chat, kind, options=options, kind=reply_kind,
-                               tracker=body.get("biz_opaque_callback_data"))
+        try:
+            self.store.record_sent(sent.id, chat, kind, options=options, kind=reply_kind,
+                                   tracker=body.get("biz_opaque_callback_data"))
+        except StoreUnavailable as exc:  # WhatsApp has it: answering an error would have it sent twice
+            log.error("sent %s to %s but could not record it (its number answers and tracker are lost): %s",
+                      sent.id, chat, exc)
         self.metrics.sent.labels(kind).inc()
         return {"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": sent.id}]}
 
@@ -291,12 +299,12 @@ class Graph:
         try:
             with httpx.Client(timeout=10, follow_redirects=True) as http, http.stream("GET", link) as r:
                 r.raise_for_status()
-                data = b""
+                data = bytearray()
                 for chunk in r.iter_bytes():
                     data += chunk
                     if len(data) > MAX_LINK_BYTES:
                         raise GraphError(131053, "Media upload error: the linked file is too large")
-                return data, r.headers.get("content-type", "application/octet-stream").split(";")[0]
+                return bytes(data), r.headers.get("content-type", "application/octet-stream").split(";")[0]
         except httpx.HTTPError as exc:
             raise GraphError(131053, f"Media upload error: could not download {link} ({type(exc).__name__})") from exc
 

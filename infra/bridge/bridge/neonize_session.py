@@ -95,7 +95,8 @@ def message_event(ev: Any, *, pn_of: Any = None, lid_of: Any = None) -> tuple[st
         sub = getattr(msg, field)
         kind = MEDIA_FIELDS[field]
         media: dict[str, Any] = {"id": media_id(), "mime_type": (sub.mimetype or "").split(";")[0].strip() or None,
-                                 "sha256": base64.b64encode(sub.fileSHA256).decode() if sub.fileSHA256 else None}
+                                 "sha256": base64.b64encode(sub.fileSHA256).decode() if sub.fileSHA256 else None,
+                                 "size": int(sub.fileLength) or None}
         if kind in ("image", "video", "document") and sub.caption:
             media["caption"] = sub.caption
         if kind == "document" and sub.fileName:
@@ -131,7 +132,7 @@ def message_event(ev: Any, *, pn_of: Any = None, lid_of: Any = None) -> tuple[st
     return ("echo" if from_me else "message"), jid_str(src.Chat), e
 
 
-def receipt_event(ev: Any, *, pn_of: Any = None) -> tuple[str, dict[str, Any]] | None:
+def receipt_event(ev: Any, *, pn_of: Any = None, lid_of: Any = None) -> tuple[str, dict[str, Any]] | None:
     """A neonize ``ReceiptEv`` from a customer → (chat JID, neutral receipt), or None."""
     src = ev.MessageSource
     status = RECEIPTS.get(ev.Type)
@@ -145,7 +146,8 @@ def receipt_event(ev: Any, *, pn_of: Any = None) -> tuple[str, dict[str, Any]] |
         pn = alt.User if alt.Server == PN and alt.User else (pn_of(chat) if pn_of else None)
     elif chat.Server == PN:
         pn = chat.User
-        lid = src.SenderAlt.User if src.SenderAlt.Server == LID else None
+        lid = src.SenderAlt.User if src.SenderAlt.Server == LID and src.SenderAlt.User else (
+            lid_of(chat) if lid_of else None)
     return jid_str(chat), {"ids": list(ev.MessageIDs), "status": status, "ts": _seconds(ev.Timestamp),
                            "pn": pn, "lid": lid}
 
@@ -173,6 +175,7 @@ class NeonizeSession:
         self._sent: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._threads: list[threading.Thread] = []
         self._fresh_device = False
+        self._ban_until = 0.0
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -245,17 +248,23 @@ class NeonizeSession:
     def _watch(self) -> None:
         """The QR timeout, and committing events that waited for the outbox."""
         while not self._stop.wait(1.0):
-            since = self._qr_since
-            if since and self.state.code == s.WAITING_FOR_QR and time.time() - since > self.settings.bridge_qr_timeout_seconds:
-                log.warning("no login within %.0f s of the QR: starting over with new codes",
-                            self.settings.bridge_qr_timeout_seconds)
-                self._qr_since = None
-                self.pair_code = None  # the next QR asks for a new code
-                try:
-                    self.client.stop()
-                except Exception:  # noqa: BLE001
-                    log.debug("neonize stop failed", exc_info=True)
-            self._drain_spill()
+            try:
+                self._watch_once()
+            except Exception:  # this thread must outlive whatever one pass meets
+                log.exception("session watch pass failed")
+
+    def _watch_once(self) -> None:
+        since = self._qr_since
+        if since and self.state.code == s.WAITING_FOR_QR and time.time() - since > self.settings.bridge_qr_timeout_seconds:
+            log.warning("no login within %.0f s of the QR: starting over with new codes",
+                        self.settings.bridge_qr_timeout_seconds)
+            self._qr_since = None
+            self.pair_code = None  # the next QR asks for a new code
+            try:
+                self.client.stop()
+            except Exception:  # noqa: BLE001
+                log.debug("neonize stop failed", exc_info=True)
+        self._drain_spill()
 
     # -- events (Go's thread: translate, commit one row, return) ----------------------------------
 
@@ -278,6 +287,8 @@ class NeonizeSession:
             log.error("outbox unreachable: event kept in memory until it is back (%s)", exc)
             with self._spill_lock:
                 self._spill.append((method, (args, kw)))
+        except Exception:  # the database refused this one event: keep it in the log, never block the rest
+            log.exception("event refused by the outbox, dropped: %s %s", method, str(args)[:2000])
 
     def _drain_spill(self) -> None:
         while True:
@@ -289,13 +300,18 @@ class NeonizeSession:
                 getattr(self._sink, method)(*args, **kw)
             except StoreUnavailable:
                 return
+            except Exception:
+                log.exception("event refused by the outbox, dropped: %s %s", method, str(args)[:2000])
             with self._spill_lock:
                 self._spill.popleft()
 
     def _lookup(self, method: str) -> Any:
         def find(jid: Any) -> str | None:
-            if self.state.code != s.OK:
-                return None  # the Go client aborts the process when asked before its store is up
+            try:
+                if self.client is None or not self.client.is_logged_in:
+                    return None  # the Go client aborts the process when asked before its store is up
+            except Exception:  # noqa: BLE001
+                return None
             try:
                 found = getattr(self.client, method)(jid)
                 return found.User or None
@@ -316,7 +332,7 @@ class NeonizeSession:
             self._commit("message", chat, event, media_pending="_source" in event)
 
     def _on_receipt(self, client: Any, ev: Any) -> None:
-        found = receipt_event(ev, pn_of=self._lookup("get_pn_from_lid"))
+        found = receipt_event(ev, pn_of=self._lookup("get_pn_from_lid"), lid_of=self._lookup("get_lid_from_pn"))
         if found:
             self._commit("receipt", *found)
 

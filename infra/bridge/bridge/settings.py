@@ -48,7 +48,7 @@ class BridgeSettings(BaseModel):
     bridge_retry_max_seconds: float = Field(300, gt=0, le=86400)
     bridge_delivery_workers: int = Field(8, ge=1, le=64)
     bridge_media_retention_days: int = Field(30, ge=1, le=3650)
-    bridge_media_max_mb: int = Field(100, ge=1, le=2048)  # one file
+    bridge_media_max_mb: int = Field(16, ge=1, le=100)  # one file (Meta's own limit for audio and video)
     bridge_media_total_mb: int = Field(2048, ge=1, le=1_000_000)  # all files kept; oldest go first
 
     # outbound: number answers and pacing against bans

@@ -162,6 +162,7 @@ class Waiting:
     next_at: datetime
     created_at: datetime
     first_failed_at: datetime | None
+    due: bool = True  # next_at has come, by the database's clock
 
 
 class Store:
@@ -173,7 +174,10 @@ class Store:
         from shared.adapters.postgres import connection_kwargs
 
         self.conninfo = conninfo
-        kwargs = connection_kwargs(5) | {"application_name": "bot-jual-wa-bridge"}
+        # a silent database (a partition, a failover) fails a statement within seconds instead of
+        # stalling the session's event thread for TCP's retransmission minutes
+        kwargs = connection_kwargs(5) | {"application_name": "bot-jual-wa-bridge", "tcp_user_timeout": 10_000,
+                                         "options": "-c statement_timeout=30000"}
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=max_size, kwargs=kwargs, timeout=10,
                                     max_idle=300, name="bridge", open=False)
 
@@ -248,9 +252,9 @@ class Store:
             conn.execute("update bridge.events set event = %s, state = 'pending', attempts = 0, next_at = now() "
                          "where seq = %s and state = 'media'", (Jsonb(event), seq))
 
-    def media_retry(self, seq: int, delay: float, error: str) -> None:
-        self._one("update bridge.events set attempts = attempts + 1, next_at = now() + make_interval(secs => %s), "
-                  "last_error = %s where seq = %s returning seq", (delay, error[:500], seq))
+    def media_retry(self, seq: int, delay: float, error: str, *, count: bool = True) -> None:
+        self._one("update bridge.events set attempts = attempts + %s, next_at = now() + make_interval(secs => %s), "
+                  "last_error = %s where seq = %s returning seq", (1 if count else 0, delay, error[:500], seq))
 
     # -- delivery ---------------------------------------------------------------------------------
 
@@ -265,14 +269,14 @@ class Store:
 
     def head(self, chat: str) -> Waiting | None:
         row = self._one(
-            "select seq, chat, kind, event, state, attempts, next_at, created_at, first_failed_at "
+            "select seq, chat, kind, event, state, attempts, next_at, created_at, first_failed_at, next_at <= now() "
             "from bridge.events where chat = %s and state in ('media', 'pending') order by seq limit 1", (chat,))
         return Waiting(*row) if row else None
 
-    def next_due(self) -> float | None:
-        """Seconds until the earliest retry is due (None when nothing waits)."""
+    def next_due(self, busy: list[str]) -> float | None:
+        """Seconds until the earliest retry of a chat not being delivered is due (None: none waits)."""
         row = self._one("select extract(epoch from min(next_at) - now()) from bridge.events "
-                        "where state in ('media', 'pending')")
+                        "where state = 'pending' and chat <> all(%s)", (busy,))
         return None if row is None or row[0] is None else max(0.0, float(row[0]))
 
     def delivered(self, seq: int) -> None:
@@ -368,7 +372,9 @@ class Store:
         return (row[0], bytes(row[1]), row[2], row[3]) if row else None
 
     def media_bytes(self, media_id: str) -> tuple[bytes, str] | None:
-        row = self._one("select data, mime_type from bridge.media where id = %s", (media_id,))
+        with self._conn() as conn:  # binary: bytea as bytes, not as hex text to decode
+            row = conn.execute("select data, mime_type from bridge.media where id = %s", (media_id,),
+                               binary=True).fetchone()
         return (bytes(row[0]), row[1]) if row else None
 
     def prune(self, *, retention_days: int, total_bytes: int, delivered_days: int = 7) -> dict[str, int]:
