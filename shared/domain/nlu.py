@@ -5,9 +5,10 @@ fallback when no model is available, and the brain of the demo without a key. Pr
 from :mod:`shared.domain.search`; targets from :mod:`shared.domain.targets`.
 
 Intents: greeting, search, price_check, buy, confirm, cancel, check_status, balance, deposit,
-bill_check, complaint, help, thanks, other. Slots (absent ones omitted): category, provider, nominal,
+bill_check, complaint, help, about (is this a bot?), thanks, other. Slots (absent ones omitted): category, provider, nominal,
 max_price, target, quota_gb, validity_days, units, quantity, method, ref — plus ``choice`` (a
-list item picked by number) and ``sort`` (``price_asc``/``price_desc``) for follow-ups.
+list item picked by number), ``sort`` (``price_asc``/``price_desc``) for follow-ups, and ``salam``
+(a greeting with the Islamic salam, answered in kind).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from shared.domain.orders import normalize_ref
 from shared.domain.search import SearchQuery, parse_query
 
 Intent = Literal["greeting", "search", "price_check", "buy", "confirm", "cancel", "check_status", "balance",
-                 "deposit", "bill_check", "complaint", "help", "thanks", "other"]
+                 "deposit", "bill_check", "complaint", "help", "about", "thanks", "other"]
 
 _FILLER_WORDS = "kak|ka|kk|min|mas|mba|mbak|gan|sis|bro|bang|dong|deh|ya|yah|aja|aj|sih|nih|bos|boss|om"
 _FILLER = rf"(?:{_FILLER_WORDS}|\s)*"
@@ -51,12 +52,18 @@ BALANCE_CUE = _words("cek", "berapa", "brp", "sisa", "saya", "ku", "aku", "info"
 BILL = _words("tagihan", "cek tagihan", "bayar tagihan", "pascabayar", "pasca", "bpjs", "pdam", "indihome",
               "postpaid", "tagihan_pln", "bayar_tagihan")
 HELP = _words("help", "bantuan", "menu", "cara beli", "cara order", "cara pesan", "gimana cara", "bagaimana cara",
-              "bisa apa", "caranya", "panduan", "tutorial", "cs", "admin")
+              "bisa apa", "caranya", "panduan", "tutorial", "cs", "admin", "jual apa", "jualan apa", "jual apa aja",
+              "apa aja yang dijual", "apa saja yang dijual", "produk apa", "produknya apa", "bisa beli apa",
+              "ada apa aja", "ada apa saja", "what do you sell", "what can you do")
 GREETING = _words("halo+", "hal+o", "hai+", "hi+", "hello", "helo", "pagi", "siang", "sore", "malam", "malem",
                   "assalamualaikum", "assalamu'alaikum", "asalamualaikum", "salam", "permisi",
                   "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "hey", "woi")
-THANKS = re.compile(rf"^{_FILLER}(?:(?:ok[e]?|oke+|sip+|siap)\s+)?(?:makasih+|makasi+|mksh|makasih banyak|terima ?kasih+|trims|"
+THANKS = re.compile(rf"^{_FILLER}(?:(?:oh+|o+|wah+|wih+|ok[e]?|oke+|sip+|siap|baik|mantap)\s+)*(?:makasih+|makasi+|mksh|makasih banyak|terima ?kasih+|trims|"
                     rf"thanks?|thank you|thx|tq|ty|suwun|matur nuwun|nuhun)\b(?:{_FILLER}|banyak|ya+|yaa+|[\s.!🙏😊👍])*$")
+SALAM = _words("assalamualaikum", "assalamu'alaikum", "asalamualaikum", "assalamu alaikum", "assalamualaikum wr wb",
+               "salamualaikum", "samlekom", "ass?alam", "aslm")
+ABOUT = _words("bot", "robot", "chatbot", "orang asli", "manusia", "sama orang", "ini orang",
+               "beneran orang", "are you a bot", "are you human")
 CALL_ONLY = re.compile(rf"^(?:(?:p|admin|{_FILLER_WORDS})\b\s*)+[.!?]*$")  # "kak", "p", "min?"
 PRICE = _words("harga", "hrg", "berapa", "brp", "berapaan", "price", "harganya", "pricelist", "price list")
 BUY = _words("beli", "order", "pesan", "ambil", "isi", "isiin", "topup", "top up", "top_up", "belikan", "beliin",
@@ -181,9 +188,14 @@ def understand(text: str) -> Understanding:
         return result("search")
     if target:  # "081234567890", "nomor ini aja", "eh ganti nomornya 0857…": where the purchase goes
         return result("buy")
+    if ABOUT.search(lowered) and len(lowered.split()) <= 8 and not query.structured:
+        return result("about")
     if HELP.search(lowered):
         return result("help")
-    if (GREETING.search(lowered) and len(lowered.split()) <= 6) or CALL_ONLY.match(lowered):
+    if (GREETING.search(lowered) and len(lowered.split()) <= 6) or CALL_ONLY.match(lowered) \
+            or (SALAM.search(lowered) and len(lowered.split()) <= 8):
+        if SALAM.search(lowered):
+            slots["salam"] = True  # answered in kind
         return result("greeting")
     if query.terms and BROWSE.search(lowered):
         return result("search")

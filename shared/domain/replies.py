@@ -17,10 +17,17 @@ CATEGORY_NAMES = {
 }
 
 
-def greeting(name: str | None, shop: str) -> str:
+def greeting(name: str | None, shop: str, *, salam: bool = False) -> str:
     who = f"kak {name.split()[0]}" if name else "kak"
-    return (f"Halo {who}! 👋 Selamat datang di *{shop}*.\n"
+    hello = f"Wa'alaikumsalam {who} 🙏" if salam else f"Halo {who}! 👋"
+    return (f"{hello} Selamat datang di *{shop}*.\n"
             "Mau isi apa hari ini? Pulsa, paket data, token listrik, e-wallet, atau top up game 😊")
+
+
+def about_bot(shop: str) -> str:
+    return (f"Iya kak, aku asisten otomatis *{shop}* 🤖 Siap 24 jam: cari produk, kasih harga, "
+            "terima bayar QRIS atau saldo, dan kirim token/SN-nya langsung.\n"
+            "Kalau ada kendala, ketik *komplain* ya, nanti admin kami yang bantu.")
 
 
 def help_menu(shop: str) -> str:
@@ -30,7 +37,9 @@ def help_menu(shop: str) -> str:
             "• E-wallet — contoh: _dana 100rb ke 0812xxxx_\n"
             "• Top up game — contoh: _ml 86 diamond_\n"
             "• Cari yang pas budget — contoh: _paket xl di bawah 30rb_\n"
-            "• Cek pesanan (_status BJ…_) dan _cek saldo_")
+            "• Bayar pakai *QRIS* atau *saldo* (isi saldo: _deposit 50rb_)\n"
+            "• Cek pesanan (_status BJ…_), _riwayat_, dan _cek saldo_\n"
+            "• Ga jadi? Balas *batal* sebelum bayar")
 
 
 def clarify() -> str:

@@ -183,7 +183,11 @@ class Conversation(TurnContext):
             return True
         if u.intent == "greeting":
             self.act("greet")
-            self.say(replies.greeting(self.customer.name, self.deps.limits.shop_name))
+            self.say(replies.greeting(self.customer.name, self.deps.limits.shop_name, salam=bool(slots.get("salam"))))
+            return True
+        if u.intent == "about":
+            self.act("about")
+            self.say(replies.about_bot(self.deps.limits.shop_name))
             return True
         if u.intent == "thanks":
             self.act("thanks")
@@ -250,7 +254,10 @@ class Conversation(TurnContext):
             self.say(replies.help_menu(self.deps.limits.shop_name))
         elif intent == "greeting":
             self.act("greet")
-            self.say(replies.greeting(self.customer.name, self.deps.limits.shop_name))
+            self.say(replies.greeting(self.customer.name, self.deps.limits.shop_name, salam=bool(slots.get("salam"))))
+        elif intent == "about":
+            self.act("about")
+            self.say(replies.about_bot(self.deps.limits.shop_name))
         else:
             self.act("clarify")
             self.say(replies.clarify())

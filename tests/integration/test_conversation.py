@@ -245,7 +245,7 @@ def test_model_text_with_a_price_we_never_showed_is_not_sent(rpc, kv, gemini, sa
     collect = dialogs.Collect()
     pipeline = Pipeline(SqlStore(rpc), chain_deps(rpc, kv, gemini, sandbox), collect)
     gemini.push(stub.text("Pulsa apa aja ada kak, mulai Rp1.000 aja! 😊"))
-    reply = say(pipeline, new_customer(), "jual apa aja kak")
+    reply = say(pipeline, new_customer(), "kak mau tanya-tanya dulu soal pulsa")
     assert reply.facts["guarded"] and "Rp1.000" not in collect.sent[-1].text
 
 
