@@ -37,6 +37,10 @@ _CONFIRM_WORDS = (r"ya+|iya+|iy|y|yes|yup|ok+|oke+|okey|okay|sip+|siap|gas+|lanj
 CONFIRM = re.compile(rf"^{_FILLER}(?:(?:{_CONFIRM_WORDS})\b[\s.!,👍🙏]*{_FILLER})+[\s.!?,👍🙏]*$")
 CANCEL = _words("batal", "batalin", "batalkan", "cancel", "ga jadi", "gak jadi", "nggak jadi", "ngga jadi",
                 "enggak jadi", "tidak jadi", "gk jadi", "g jadi", "tdk jadi", "ngak jadi")
+# "not now" said alone: a cancel only when that is the whole message ("ga usah struk" is not one)
+SOFT_CANCEL = re.compile(rf"^{_FILLER}(?:nanti aja|nanti dulu|nanti deh|skip|skip dulu|skip aja|ga usah|gak usah|"
+                         rf"nggak usah|ngga usah|gk usah|tidak usah|ga dulu|gak dulu|nggak dulu|belum dulu|"
+                         rf"lain kali aja|lain kali|never ?mind|no thanks)\b{_FILLER}[\s.!🙏]*$")
 COMPLAINT = _words("gagal", "belum masuk", "blm masuk", "belom masuk", "ga masuk", "gak masuk", "tidak masuk",
                    "nggak masuk", "gk masuk", "kepotong", "terpotong", "komplain", "complain", "refund",
                    "uang kembali", "balikin", "ditipu", "penipu", "tipu", "salah kirim", "error", "kok lama",
@@ -151,7 +155,7 @@ def understand(text: str) -> Understanding:
     def result(intent: Intent) -> Understanding:
         return Understanding(intent, slots, query)
 
-    if CANCEL.search(lowered):
+    if CANCEL.search(lowered) or SOFT_CANCEL.match(lowered):
         return result("cancel")
     if COMPLAINT.search(lowered):
         return result("complaint")

@@ -160,6 +160,8 @@ def parse_query(text: str) -> SearchQuery:
             budget_cue = 3
         elif token in vocab.SORT_WORDS:
             q = replace(q, sort=vocab.SORT_WORDS[token])
+        elif token in vocab.VALIDITY_WORDS:
+            q = replace(q, min_validity_days=vocab.VALIDITY_WORDS[token])
         elif token in vocab.PROVIDER_WORDS:
             q = replace(q, provider=vocab.PROVIDER_WORDS[token])
         elif token in vocab.CATEGORY_WORDS:

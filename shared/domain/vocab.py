@@ -85,6 +85,9 @@ MULTIPLIERS: dict[str, int] = {
 
 QUOTA_UNITS = {"gb": 1.0, "giga": 1.0, "mb": 0.001}
 VALIDITY_UNITS = {"hari": 1, "hr": 1, "day": 1, "days": 1, "minggu": 7, "bulan": 30, "bln": 30}
+# a validity said in one word ("paket tsel sebulan"): at least this many days
+VALIDITY_WORDS = {"sebulan": 30, "bulanan": 30, "sebulanan": 30, "seminggu": 7, "mingguan": 7, "setahun": 365,
+                  "monthly": 30, "weekly": 7}
 ITEM_UNITS = frozenset({"diamond", "diamonds", "dm", "dms", "uc", "gems"})
 
 # chat words that are never "corrected" into product words (ada → dana would be a disaster)
@@ -137,6 +140,6 @@ def canonical_provider(raw: str) -> str:
 # every single word the query parser knows, for typo correction (sorted: corrections are stable)
 VOCABULARY: tuple[str, ...] = tuple(sorted(
     {w for table in (PROVIDER_WORDS, CATEGORY_WORDS, SORT_WORDS, SLANG_AMOUNTS, MULTIPLIERS, QUOTA_UNITS,
-                     VALIDITY_UNITS) for w in table if "_" not in w and len(w) >= 3}
+                     VALIDITY_UNITS, VALIDITY_WORDS) for w in table if "_" not in w and len(w) >= 3}
     | {w for w in BUDGET_WORDS | ITEM_UNITS if "_" not in w and len(w) >= 3}
 ))
