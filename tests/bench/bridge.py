@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -63,16 +62,12 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def idle_rss(session: str, db: str, receiver: Receiver, settle: float = 8.0) -> float:
     from shared.config import PROJECT_ROOT
 
-    port = _free_port()
+    from bridge.devstack import free_port
+
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "WHATSAPP_"))}
     env |= {"BRIDGE_SESSION": session, "BRIDGE_PORT": str(port), "BRIDGE_WEBHOOK_URL": receiver.url,
             "WHATSAPP_APP_SECRET": "s", "WHATSAPP_TOKEN": "t", "BRIDGE_DATABASE_URL": db, "LOG_LEVEL": "ERROR",

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from bridge.app import Bridge
+from bridge.devstack import free_port
 from shared.config import PROJECT_ROOT
 from tests.bridge.conftest import CUSTOMER, WebhookReceiver, customer_writes, settings
 from tests.functions.whatsapp import TOKEN
@@ -80,11 +81,7 @@ def test_a_refused_body_is_parked_listed_and_replayed_by_hand(bridge: Bridge, re
 
 
 def test_the_webhook_unreachable_is_retried_until_it_answers(make_bridge: Any, receiver: WebhookReceiver) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{s.getsockname()[1]}/"  # nothing listens here
+    dead = f"http://127.0.0.1:{free_port()}/"  # nothing listens here
     bridge = make_bridge(bridge_webhook_url=dead)
     customer_writes(bridge, "halo")
     deadline = time.monotonic() + 10
@@ -126,11 +123,7 @@ def _spawn(receiver_url: str, db: str, port: int) -> subprocess.Popen:
 
 def test_a_bridge_killed_with_sigkill_delivers_everything_after_its_restart(receiver: WebhookReceiver,
                                                                             fresh_database: Any) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     db = fresh_database()
     proc = _spawn(receiver.url, db, port)
     url = f"http://127.0.0.1:{port}"

@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from bridge.devstack import Stack
+from bridge.devstack import Stack, free_port
 from shared.config import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,9 +44,7 @@ def _has_playwright() -> bool:
 @pytest.fixture
 def stack(fresh_database: Any, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
     _browser_or_skip()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "WHATSAPP_", "ATLANTIC_", "GEMINI_"))}
     env |= {"DATABASE_URL": fresh_database(), "BRIDGE_DATABASE_URL": fresh_database(), "REDIS_URL": redis_url,
             "BRIDGE_PORT": str(port),
