@@ -169,7 +169,7 @@ class TurnStart:
     lease: Lease | None = None
     messages: tuple[StoredMessage, ...] = ()
     history: tuple[StoredMessage, ...] = ()
-    usage: Mapping[str, Any] = field(default_factory=dict)  # messages_last_minute, tokens_today
+    usage: Mapping[str, Any] = field(default_factory=dict)  # turns_last_minute, messages_last_minute, tokens_today
     # what the state points at, as the orders table has it now: {"orders": {ref: {"status",
     # "payment", "payment_status", ...}}, "payment": {"ref", "status", "kind"} | None}
     facts: Mapping[str, Any] = field(default_factory=dict)

@@ -225,3 +225,77 @@ def test_model_tokens_are_counted_per_day_on_the_shops_clock(rpc) -> None:  # ty
 
     other_day = behind.begin_turn(inbound(wa_id))
     assert other_day.usage["tokens_today"] == 0  # the day that counted is not this clock's today
+
+
+def test_turns_last_minute_counts_turns_not_the_messages_queued_into_them(store, db) -> None:
+    """RATE_LIMIT_PER_MINUTE reads ``turns_last_minute``: a burst answered by one turn counts once."""
+    wa_id = new_wa_id()
+    first = store.begin_turn(inbound(wa_id, "p"))
+    assert first.usage["turns_last_minute"] == 1 and first.usage["messages_last_minute"] == 1
+
+    # a burst while the turn runs, at once on several threads: every message queued, none a turn
+    burst = [inbound(wa_id, text) for text in ["p", "kak", "p", "halo", "kak?", "p", "min", "p"]]
+    barrier = threading.Barrier(len(burst))
+    statuses: list[str] = []
+
+    def deliver(msg) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        statuses.append(store.begin_turn(msg).status)
+
+    threads = [threading.Thread(target=deliver, args=(m,)) for m in burst]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == ["queued"] * len(burst)
+
+    end = store.end_turn(first.conversation_id, first.lease.token, {}, [OutboundMessage("Halo kak")])
+    assert sorted(m.wamid for m in end.queued) == sorted(m.wamid for m in burst)  # answered with it
+    store.end_turn(first.conversation_id, first.lease.token, {}, [OutboundMessage("Ada yang bisa dibantu?")])
+
+    second = store.begin_turn(inbound(wa_id, "mau pulsa 10rb"))
+    assert second.status == "leased"
+    assert second.usage["turns_last_minute"] == 2
+    assert second.usage["messages_last_minute"] == 2 + len(burst)
+    assert count(db, "select count(*) from messages where conversation_id = %s and started_turn",
+                 first.conversation_id) == 2
+    store.end_turn(second.conversation_id, second.lease.token, {}, [OutboundMessage("Siap kak")])
+
+    # a turn of more than a minute ago no longer counts
+    db.execute("update messages set created_at = now() - interval '61 seconds' where wamid = %s", [first.messages[0].wamid])
+    third = store.begin_turn(inbound(wa_id, "tsel"))
+    assert third.usage["turns_last_minute"] == 2 and third.usage["messages_last_minute"] == 2 + len(burst)
+    store.end_turn(third.conversation_id, third.lease.token, {}, [])
+
+
+def test_concurrent_first_messages_start_one_turn(store, db) -> None:
+    """Of messages arriving at once with no turn running, exactly one starts a turn (the lease is
+    decided under the conversation's lock), whatever the interleaving."""
+    wa_id = new_wa_id()
+    msgs = [inbound(wa_id, text) for text in ["p", "p", "kak", "p", "kak", "p"]]
+    barrier = threading.Barrier(len(msgs))
+    starts = []
+
+    def deliver(msg) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        starts.append(store.begin_turn(msg))
+
+    threads = [threading.Thread(target=deliver, args=(m,)) for m in msgs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    leased = [s for s in starts if s.status == "leased"]
+    assert len(leased) == 1 and sorted(s.status for s in starts).count("queued") == len(msgs) - 1
+    assert leased[0].usage["turns_last_minute"] == 1
+    conversation_id = leased[0].conversation_id
+    started = db.execute("select wamid from messages where conversation_id = %s and started_turn",
+                         [conversation_id]).fetchall()
+    assert started == [(m.wamid,) for m in leased[0].messages]  # its own message, the only one it claimed
+    while True:  # answer every batch, as the pipeline does
+        end = store.end_turn(conversation_id, leased[0].lease.token, {}, [OutboundMessage("Halo kak")])
+        if not end.queued:
+            break
+    assert count(db, "select count(*) from messages where conversation_id = %s and started_turn",
+                 conversation_id) == 1
