@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.domain import replies
 from shared.domain.orders import Order
@@ -88,30 +88,25 @@ def settle_order(shop: Shop, ref: str, status: str, *, sn: str | None = None, re
                  atlantic_id: str | None = None) -> Order:
     final = "success" if status == "success" else "failed"
     order = shop.orders.finish(ref, final, sn=sn, reason=reason, atlantic_id=atlantic_id)
-    data = _order_data(order)
     if order.outcome == "success":
-        shop.notifier.customer(order.customer_id, replies.receipt(data, zone=shop.timezone))
+        shop.notifier.customer(order.customer_id, replies.receipt(order, zone=shop.timezone))
     elif order.outcome == "refunded":
-        shop.notifier.customer(order.customer_id, replies.failed_refunded(data))
+        shop.notifier.customer(order.customer_id, replies.failed_refunded(order))
     elif order.outcome == "conflict":  # a reversal, recorded once: no money moves, a human decides
         log.error("order %s is %s but Atlantic now says %s: recorded, admins alerted", ref, order.status, final)
-        shop.notifier.admins(shop.settings.admin_wa_ids, replies.admin_conflict(data, final))
+        shop.notifier.admins(shop.settings.admin_wa_ids, replies.admin_conflict(order, final))
     return order
 
 
 def _reason(exc: SupplierError) -> str:
+    """The failure reason stored with the order (customer-readable: see ``replies.failure_reason``)."""
     from shared.errors import InvalidTarget, PriceAboveLimit, SupplierProductUnavailable
 
     if isinstance(exc, InvalidTarget):
-        return "nomor tujuan tidak valid"
+        return replies.failure_reason("invalid_target")
     if isinstance(exc, PriceAboveLimit):
-        return "harga dari operator berubah"
+        return replies.failure_reason("price_changed")
     if isinstance(exc, SupplierProductUnavailable):
-        return "produk sedang gangguan"
-    return "ditolak operator"
+        return replies.failure_reason("product_unavailable")
+    return replies.failure_reason("refused")
 
-
-def _order_data(order: Order) -> dict[str, Any]:
-    return {"ref": order.ref, "name": order.name, "target": order.target, "price": order.price, "sn": order.sn,
-            "category": order.category, "status": order.status, "finished_at": order.finished_at,
-            "failure_reason": order.failure_reason, "atlantic_id": order.atlantic_id, "fee_paid": order.fee_paid}

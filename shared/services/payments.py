@@ -66,12 +66,11 @@ def start_checkout(shop: Shop, customer_id: int, *, kind: str, method: str = "QR
                                       payload={"bank": deposit.bank, "account_name": deposit.account_name})
 
 
-def checkout_message(payment: Payment, *, purpose: str, zone: str) -> dict[str, Any]:
+def checkout_message(payment: Payment, *, purpose: str, zone: str, lang: str = "id") -> dict[str, Any]:
     """The outbound message for a checkout: an image rendered from the QRIS string, or a link;
-    its expiry on the shop's clock (``zone``)."""
-    data = {"ref": payment.ref, "amount": payment.amount, "fee": payment.fee, "fee_payer": payment.fee_payer,
-            "expires_at": payment.expires_at, "qr_string": payment.qr_string, "url": payment.url}
-    text = replies.checkout(data, purpose=purpose, zone=zone)
+    its expiry on the shop's clock (``zone``). ``purpose`` is ``replies.purpose_order`` /
+    ``replies.purpose_deposit`` in the same ``lang``."""
+    text = replies.checkout(payment, purpose=purpose, zone=zone, lang=lang)
     if payment.qr_string:
         return {"kind": "image", "text": text, "payload": {"qr_string": payment.qr_string, "caption": text}}
     return {"kind": "text", "text": text, "payload": {}}
@@ -115,18 +114,17 @@ def apply_deposit(shop: Shop, payment: Payment, deposit: Deposit) -> Payment:
 
 def after_settlement(shop: Shop, payment: Payment) -> None:
     """Tell the customer, and fulfil what the payment paid for."""
-    data = {"ref": payment.ref, "amount": payment.amount, "credited": payment.credited}
     if payment.outcome != "paid" and payment.outcome != "closed":
         return
     if payment.outcome == "closed":
-        shop.notifier.customer(payment.customer_id, replies.checkout_expired(data))
+        shop.notifier.customer(payment.customer_id, replies.checkout_expired(payment))
         return
     if payment.kind == "deposit":
-        shop.notifier.customer(payment.customer_id, replies.deposit_received(data, payment.saldo))
+        shop.notifier.customer(payment.customer_id, replies.deposit_received(payment, payment.saldo))
         return
     if payment.paid:
-        shop.notifier.customer(payment.customer_id, replies.payment_received(data, list(payment.paid)))
+        shop.notifier.customer(payment.customer_id, replies.payment_received(payment, list(payment.paid)))
     if payment.stranded:
-        shop.notifier.customer(payment.customer_id, replies.late_payment(data, list(payment.stranded), payment.saldo))
+        shop.notifier.customer(payment.customer_id, replies.late_payment(payment, list(payment.stranded), payment.saldo))
     for ref in payment.paid:
         fulfil(shop, ref)

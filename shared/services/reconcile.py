@@ -92,17 +92,14 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None,
 
     def notices() -> int:
         claimed = shop.orders.claim_pending_notices(min_age=s.pending_notice_seconds)
-        shop.notifier.send([{"customer_id": o.customer_id, "text": replies.still_processing(
-            {"ref": o.ref, "name": o.name})} for o in claimed])
+        shop.notifier.send([{"customer_id": o.customer_id, "text": replies.still_processing(o)} for o in claimed])
         return len(claimed)
 
     def escalations() -> int:
         claimed = shop.orders.claim_escalations(min_age=s.escalate_after_seconds)
         for order in claimed:
             log.error("order %s unresolved after %d s: escalated", order.ref, s.escalate_after_seconds)
-            shop.notifier.admins(s.admin_wa_ids, replies.admin_escalation(
-                {"ref": order.ref, "name": order.name, "target": order.target, "price": order.price,
-                 "atlantic_id": order.atlantic_id}))
+            shop.notifier.admins(s.admin_wa_ids, replies.admin_escalation(order))
         return len(claimed)
 
     def outbox() -> int:
