@@ -109,7 +109,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from shared.adapters.terminal import TerminalMessenger, chat
+    from shared.adapters.terminal import DEMO_WA_ID, TerminalMessenger, chat, fresh_wa_id
     from shared.bootstrap import bootstrap
     from shared.services.catalog import sync_catalog
     from shared.services.demo import Demo
@@ -132,8 +132,11 @@ def _demo(args: argparse.Namespace) -> int:
               file=sys.stdout if interactive else sys.stderr)
         if interactive:
             demo.start_background()
+        # a script plays a new customer on every run (its transcript depends on nothing before it);
+        # the terminal chat is the same customer each time, as a phone would be
+        wa_id = os.environ.get("DEMO_WA_ID") or (DEMO_WA_ID if interactive else fresh_wa_id())
         chat(pipeline, sys.stdin, sys.stdout, interactive=interactive, command=demo.command,
-             after=demo.remember if interactive else demo.settle)
+             after=demo.remember if interactive else demo.settle, wa_id=wa_id)
     finally:
         app.close()
     return 0

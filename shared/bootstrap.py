@@ -16,8 +16,8 @@ from shared.config import Settings
 from shared.ports import KV, Catalog, LanguageModel, Messenger, Metrics, Orders, Rpc, Store, Supplier
 
 if TYPE_CHECKING:
-    from shared.services.agent import Agent
-    from shared.services.turn_context import Deps
+    from shared.services.conversation.agent import Agent
+    from shared.services.conversation.context import Deps
     from shared.services.pipeline import Pipeline
     from shared.services.shop import Shop
 
@@ -272,7 +272,7 @@ class App:
         if backend.kind != "gemini":
             return False  # built: there is none
         from shared.adapters.gemini import GeminiModel
-        from shared.services.agent import Agent
+        from shared.services.conversation.agent import Agent
         from shared.services.failover import ModelChain, build_chain
 
         s = self.settings
@@ -284,7 +284,7 @@ class App:
     @property
     def deps(self) -> Deps:
         """What a conversation turn needs."""
-        from shared.services.turn_context import Deps, Limits
+        from shared.services.conversation.context import Deps, Limits
 
         def build() -> Deps:
             s = self.settings

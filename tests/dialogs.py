@@ -28,8 +28,8 @@ from shared.adapters.store import SqlStore
 from shared.domain.money import rupiah
 from shared.domain.nlu import understand
 from shared.domain.turns import InboundMessage, OutboxItem
-from shared.services.agent import Agent
-from shared.services.turn_context import Deps, Limits
+from shared.services.conversation.agent import Agent
+from shared.services.conversation.context import Deps, Limits
 from shared.services.failover import Link, ModelChain
 from shared.services.shop import Notifier, Shop
 from shared.services.pipeline import Pipeline

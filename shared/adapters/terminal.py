@@ -17,6 +17,11 @@ from shared.domain.turns import InboundMessage, OutboxItem
 DEMO_WA_ID = "6281200000001"
 
 
+def fresh_wa_id() -> str:
+    """A new demo customer's WhatsApp number (628 + 10 digits, never a real subscriber's prefix block)."""
+    return "628120" + f"{uuid.uuid4().int % 10**7:07d}"
+
+
 class TerminalMessenger:
     """Prints outbox rows; buttons are shown the way the WhatsApp Web bridge shows them."""
 

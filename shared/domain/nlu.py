@@ -5,10 +5,17 @@ fallback when no model is available, and the brain of the demo without a key. Pr
 from :mod:`shared.domain.search`; targets from :mod:`shared.domain.targets`.
 
 Intents: greeting, search, price_check, buy, confirm, cancel, check_status, balance, deposit,
-bill_check, complaint, help, about (is this a bot?), thanks, other. Slots (absent ones omitted): category, provider, nominal,
-max_price, target, quota_gb, validity_days, units, quantity, method, ref — plus ``choice`` (a
-list item picked by number), ``sort`` (``price_asc``/``price_desc``) for follow-ups, and ``salam``
-(a greeting with the Islamic salam, answered in kind).
+bill_check, complaint, help, about (is this a bot?), thanks, receipt ("minta struknya"), other.
+Slots (absent ones omitted): category, provider, nominal, max_price, target, quota_gb,
+validity_days, units, quantity, method, ref — plus ``choice`` (a list item picked by number),
+``sort`` (``price_asc``/``price_desc``) for follow-ups, ``salam`` (a greeting with the Islamic
+salam, answered in kind), ``history`` ("riwayat": the list of orders, not one status) and
+``off_topic`` (a question outside the shop).
+
+A message can hold several requests ("token 20rb ke meter A terus pulsa xl 5rb ke B"):
+:func:`requests` splits it; :func:`said_by` reduces an understanding to what it said about the
+request frame (:mod:`shared.domain.frame`), leaving out what was only inferred (the operator of a
+number is a hint, not something the customer asked for).
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from shared.domain import targets, vocab
+from shared.domain.frame import Said
 from shared.domain.orders import normalize_ref
 from shared.domain.search import SearchQuery, parse_query
 
 Intent = Literal["greeting", "search", "price_check", "buy", "confirm", "cancel", "check_status", "balance",
-                 "deposit", "bill_check", "complaint", "help", "about", "thanks", "other"]
+                 "deposit", "bill_check", "complaint", "help", "about", "thanks", "receipt", "other"]
 
 _FILLER_WORDS = "kak|ka|kk|min|mas|mba|mbak|gan|sis|bro|bang|dong|deh|ya|yah|aja|aj|sih|nih|bos|boss|om"
 _FILLER = rf"(?:{_FILLER_WORDS}|\s)*"
@@ -33,10 +41,12 @@ def _words(*phrases: str) -> re.Pattern[str]:
 
 
 _CONFIRM_WORDS = (r"ya+|iya+|iy|y|yes|yup|ok+|oke+|okey|okay|sip+|siap|gas+|lanjut+|lanjutkan|jadi|betul|benar|"
-                  r"bener|setuju|boleh|mau|confirm|konfirmasi|deal|proses|bayar")
+                  r"bener|setuju|boleh|mau|confirm|konfirmasi|deal|proses|bayar|sure|go ahead|yes please|please|proceed|okey dokey|"
+                  r"of course|alright|all right")
 CONFIRM = re.compile(rf"^{_FILLER}(?:(?:{_CONFIRM_WORDS})\b[\s.!,👍🙏]*{_FILLER})+[\s.!?,👍🙏]*$")
 CANCEL = _words("batal", "batalin", "batalkan", "cancel", "ga jadi", "gak jadi", "nggak jadi", "ngga jadi",
-                "enggak jadi", "tidak jadi", "gk jadi", "g jadi", "tdk jadi", "ngak jadi")
+                "enggak jadi", "tidak jadi", "gk jadi", "g jadi", "tdk jadi", "ngak jadi", "cancel it",
+                "don't want it", "dont want it")
 # "not now" said alone: a cancel only when that is the whole message ("ga usah struk" is not one)
 SOFT_CANCEL = re.compile(rf"^{_FILLER}(?:nanti aja|nanti dulu|nanti deh|skip|skip dulu|skip aja|ga usah|gak usah|"
                          rf"nggak usah|ngga usah|gk usah|tidak usah|ga dulu|gak dulu|nggak dulu|belum dulu|"
@@ -44,24 +54,31 @@ SOFT_CANCEL = re.compile(rf"^{_FILLER}(?:nanti aja|nanti dulu|nanti deh|skip|ski
 COMPLAINT = _words("gagal", "belum masuk", "blm masuk", "belom masuk", "ga masuk", "gak masuk", "tidak masuk",
                    "nggak masuk", "gk masuk", "kepotong", "terpotong", "komplain", "complain", "refund",
                    "uang kembali", "balikin", "ditipu", "penipu", "tipu", "salah kirim", "error", "kok lama",
-                   "lama banget", "kecewa", "hilang", "ga sampai", "belum sampai", "tidak sampai")
+                   "lama banget", "kecewa", "hilang", "ga sampai", "belum sampai", "tidak sampai", "lama amat",
+                   "lama bgt", "kok belum", "not received", "haven't received", "havent received",
+                   "didn't arrive", "didnt arrive", "not arrived", "hasn't arrived", "still not", "taking so long")
 STATUS = _words("status", "cek pesanan", "cek order", "cek orderan", "cek trx", "cek transaksi", "pesanan saya",
                 "pesananku", "orderan", "orderanku", "riwayat", "history", "sudah diproses", "udah diproses",
-                "udah masuk belum", "sudah masuk belum", "lacak")
+                "udah masuk belum", "sudah masuk belum", "lacak", "udah masuk blm", "udh masuk belum", "dah masuk belum",
+                "sudah dikirim belum", "udah dikirim belum", "order status", "my order", "my orders",
+                "where is my order", "track", "order history", "transaksi saya", "transaksiku")
 DEPOSIT = _words("depo", "deposit", "depot", "topup saldo", "top up saldo", "top_up saldo", "isi saldo",
                  "tambah saldo", "isi deposit", "ngisi saldo")
-BALANCE = re.compile(r"\bsaldo\b|\bmutasi\b")
+BALANCE = re.compile(r"\bsaldo\b|\bmutasi\b|\bbalance\b")
 BALANCE_CUE = _words("cek", "berapa", "brp", "sisa", "saya", "ku", "aku", "info", "lihat", "liat", "gue", "gw",
-                     "mutasi", "riwayat", "histori", "history")
+                     "mutasi", "riwayat", "histori", "history", "check", "my", "how much", "what")
 BILL = _words("tagihan", "cek tagihan", "bayar tagihan", "pascabayar", "pasca", "bpjs", "pdam", "indihome",
               "postpaid", "tagihan_pln", "bayar_tagihan")
 HELP = _words("help", "bantuan", "menu", "cara beli", "cara order", "cara pesan", "gimana cara", "bagaimana cara",
               "bisa apa", "caranya", "panduan", "tutorial", "cs", "admin", "jual apa", "jualan apa", "jual apa aja",
               "apa aja yang dijual", "apa saja yang dijual", "produk apa", "produknya apa", "bisa beli apa",
-              "ada apa aja", "ada apa saja", "what do you sell", "what can you do")
+              "ada apa aja", "ada apa saja", "what do you sell", "what can you do", "how to buy", "how do i",
+              "what can i buy", "how does this work")
 GREETING = _words("halo+", "hal+o", "hai+", "hi+", "hello", "helo", "pagi", "siang", "sore", "malam", "malem",
                   "assalamualaikum", "assalamu'alaikum", "asalamualaikum", "salam", "permisi",
-                  "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "hey", "woi")
+                  "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "hey", "woi", "apa kabar",
+                  "apa kabarnya", "gimana kabarnya", "how are you", "good morning", "good afternoon",
+                  "good evening")
 THANKS = re.compile(rf"^{_FILLER}(?:(?:oh+|o+|wah+|wih+|ok[e]?|oke+|sip+|siap|baik|mantap)\s+)*(?:makasih+|makasi+|mksh|makasih banyak|terima ?kasih+|trims|"
                     rf"thanks?|thank you|thx|tq|ty|suwun|matur nuwun|nuhun)\b(?:{_FILLER}|banyak|ya+|yaa+|[\s.!🙏😊👍])*$")
 SALAM = _words("assalamualaikum", "assalamu'alaikum", "asalamualaikum", "assalamu alaikum", "assalamualaikum wr wb",
@@ -69,15 +86,36 @@ SALAM = _words("assalamualaikum", "assalamu'alaikum", "asalamualaikum", "assalam
 ABOUT = _words("bot", "robot", "chatbot", "orang asli", "manusia", "sama orang", "ini orang",
                "beneran orang", "are you a bot", "are you human")
 CALL_ONLY = re.compile(rf"^(?:(?:p|admin|{_FILLER_WORDS})\b\s*)+[.!?]*$")  # "kak", "p", "min?"
-PRICE = _words("harga", "hrg", "berapa", "brp", "berapaan", "price", "harganya", "pricelist", "price list")
+PRICE = _words("harga", "hrg", "berapa", "brp", "berapaan", "price", "harganya", "pricelist", "price list",
+               "how much", "cost", "costs")
 BUY = _words("beli", "order", "pesan", "ambil", "isi", "isiin", "topup", "top up", "top_up", "belikan", "beliin",
-             "mau", "minta", "kirim", "tolong", "checkout", "co")
+             "mau", "minta", "kirim", "tolong", "checkout", "co", "buy", "want", "need", "purchase", "get me",
+             "i'd like", "id like", "send")
 BROWSE = _words("ada", "apa aja", "apa saja", "list", "daftar", "pilihan", "murah", "paling murah", "termurah",
-                "paket", "promo", "rekomendasi", "cari")
-FOLLOW_UP_SORT = re.compile(r"^(?:yang|yg)?\s*(?:paling|lebih|lbh)?\s*(murah|termurah|mahal|termahal)\b")
+                "paket", "promo", "rekomendasi", "cari", "do you have", "show me", "options", "cheapest", "cheap")
+FOLLOW_UP_SORT = re.compile(r"^(?:yang|yg|the)?\s*(?:paling|lebih|lbh)?\s*(murah|termurah|mahal|termahal|cheapest|"
+                            r"cheaper|most expensive)\b")
+RECEIPT = _words("struk", "struknya", "strukny", "bukti", "buktinya", "bukti bayar", "bukti transaksi", "nota",
+                 "notanya", "invoice", "receipt", "kirim ulang sn", "sn nya", "sn-nya", "snnya", "tokennya lagi")
+HISTORY = _words("riwayat", "histori", "history", "transaksi saya", "transaksiku", "order history", "my orders",
+                 "pesanan saya", "pesananku", "orderanku")
+# a question about something we do not sell (weather, football, homework): a friendly redirect
+QUESTION = re.compile(r"\?\s*$|^(?:apa|apakah|siapa|kapan|dimana|di mana|kenapa|mengapa|gimana|bagaimana|berapa|"
+                      r"what|who|when|where|why|how|is|are|can|do|does)\b")
+# connectors between several requests in one message
+SPLIT = re.compile(r"\s*(?:\n+|;|,\s*(?:terus|trus|lalu|sama|dan|and|then|plus)?|\b(?:terus|trus|lalu|habis itu|abis itu|"
+                   r"sama|and then|then|plus|dan juga|juga)\b)\s*")
+MORE = _words("sekalian", "juga", "tambah", "tambahin", "plus", "also", "satu lagi")
 CHOICE = re.compile(
     rf"^{_FILLER}(?:yang|yg|no|nomor|nomer|pilih|ambil|mau)?\s*(?:yang|yg)?\s*(?:no\.?|nomor|nomer|nmr)?\s*#?"
     rf"(\d{{1,2}})(?:\s*(?:aja|ya|kak|deh|dong|min|saja|kk|ka))*\s*[.!]*$")
+ORDINALS = {"pertama": 1, "kesatu": 1, "satu": 1, "kedua": 2, "dua": 2, "ketiga": 3, "tiga": 3, "keempat": 4,
+            "empat": 4, "kelima": 5, "lima": 5, "keenam": 6, "ketujuh": 7, "kedelapan": 8, "first": 1, "second": 2,
+            "third": 3, "fourth": 4, "fifth": 5, "terakhir": -1, "last": -1, "paling bawah": -1, "paling atas": 1}
+ORDINAL = re.compile(
+    rf"^{_FILLER}(?:(?:oke+|ok|sip|ya|yes|iya)\b[\s,]*)?(?:yang|yg|the|pilih|ambil|mau|nomor|no)?\s*(?:yang|yg)?\s*"
+    rf"({'|'.join(sorted(ORDINALS, key=len, reverse=True))})(?:\s*(?:one|aja|ya|kak|deh|dong|min|saja|kk|ka|please))*"
+    rf"\s*[.!]*$")
 GAME_ID_ONLY = re.compile(r"^\s*(?:id\s*)?(\d{5,12})\s*(?:\(|\||/|\s)\s*(\d{3,5})\s*\)?\s*$")
 # our references (BJ7KQ2M9XH), typed back in any case, maybe split in two ("bj7kq2-m9xh")
 REF = re.compile(r"\b((?:bj|py)[\s-]?[0-9a-z]{4}[\s-]?[0-9a-z]{4})\b", re.IGNORECASE)
@@ -92,6 +130,7 @@ class Understanding:
     intent: Intent
     slots: dict[str, Any] = field(default_factory=dict)
     query: SearchQuery = field(default_factory=SearchQuery)
+    inferred: frozenset[str] = frozenset()  # slots not said but inferred (the operator of a number)
 
     def as_json(self) -> dict[str, Any]:
         return {"intent": self.intent, "slots": self.slots}
@@ -105,6 +144,10 @@ def strip_target(text: str, target: str | None) -> str:
     """Remove the target's digits from ``text`` so they are not read as amounts."""
     if not target or target == targets.SELF:
         return text
+    if "|" in target:  # a Mobile Legends id and its zone, maybe written apart ("id 123 server 45")
+        for part in target.split("|"):
+            text = strip_target(text, part) if part else text
+        return re.sub(r"\b(?:user ?id|id|zone ?id|zona|zone|server|srv|sv)\b\s*:?", " ", text)
     digits = re.sub(r"\D", "", target)
     pattern = r"[\s\-.()|/+]*".join(re.escape(d) for d in digits)
     text = re.sub(pattern, " ", text, count=1)
@@ -131,6 +174,9 @@ def understand(text: str) -> Understanding:
     choice = CHOICE.match(lowered)
     if choice and 1 <= int(choice.group(1)) <= 10:
         return Understanding("buy", {"choice": int(choice.group(1))})
+    ordinal = ORDINAL.match(lowered)
+    if ordinal:  # "oke yang pertama", "the second one"; -1 is the last row
+        return Understanding("buy", {"choice": ORDINALS[ordinal.group(1)]})
     if CONFIRM.match(lowered):
         return Understanding("confirm", {})
     if THANKS.match(lowered):
@@ -146,6 +192,8 @@ def understand(text: str) -> Understanding:
     named = query.structured  # what the words say, before the number's operator is added
     if target and target.startswith("08") and query.provider is None and query.category in (None, "pulsa", "data"):
         query = replace(query, provider=vocab.provider_from_phone(target))
+    said_provider = query.provider is not None and parse_query(targets.strip_phones(lowered)).provider is not None
+    inferred = frozenset() if query.provider is None or said_provider else frozenset({"provider"})
     query = replace(query, target=target)
     slots.update(_product_slots(query))
     quantity = QUANTITY.search(lowered)
@@ -153,15 +201,19 @@ def understand(text: str) -> Understanding:
         slots["quantity"] = int(quantity.group(1))
 
     def result(intent: Intent) -> Understanding:
-        return Understanding(intent, slots, query)
+        return Understanding(intent, slots, query, inferred)
 
     if CANCEL.search(lowered) or SOFT_CANCEL.match(lowered):
         return result("cancel")
+    if RECEIPT.search(lowered) and not named:
+        return result("receipt")
     if COMPLAINT.search(lowered):
         return result("complaint")
-    if re.search(r"\b(riwayat|histori|history)\s+saldo\b|\bmutasi\b", lowered):
+    if re.search(r"\b(riwayat|histori|history)\s+saldo\b|\bmutasi\b|\bbalance history\b", lowered):
         return result("balance")  # saldo mutations, not orders
     if "ref" in slots or STATUS.search(lowered):
+        if "ref" not in slots and HISTORY.search(lowered):
+            slots["history"] = True
         return result("check_status")
     if DEPOSIT.search(lowered):
         method = next((METHODS[w] for w in re.findall(r"[a-z]+", lowered) if w in METHODS), None)
@@ -203,6 +255,8 @@ def understand(text: str) -> Understanding:
         return result("greeting")
     if query.terms and BROWSE.search(lowered):
         return result("search")
+    if QUESTION.search(lowered) or len(lowered.split()) >= 4:
+        slots["off_topic"] = True  # a question or a sentence that names nothing we sell
     return result("other")
 
 
@@ -218,3 +272,38 @@ def _product_slots(q: SearchQuery) -> dict[str, Any]:
     if q.sort != "relevance":
         slots["sort"] = q.sort
     return slots
+
+
+def names_a_product(text: str) -> bool:
+    """Whether ``text`` names anything about a product (a category, operator, amount, quota...)."""
+    q = parse_query(text)
+    return any(v is not None for v in (q.category, q.provider, q.nominal, q.max_price, q.min_quota_gb, q.units))
+
+
+def requests(text: str) -> list[Understanding]:
+    """The requests in one message: one per part that names a product (each with its own target),
+    or the whole message as one when it holds fewer than two."""
+    parts = [p for p in SPLIT.split(text or "") if p and p.strip()]
+    if len(parts) < 2:
+        return [understand(text)]
+    found = [understand(p) for p in parts]
+    products = [u for u in found if u.intent in ("buy", "search", "price_check") and _names(u)]
+    if len(products) < 2:
+        return [understand(text)]
+    return products
+
+
+def _names(u: Understanding) -> bool:
+    q = u.query
+    return q.category is not None or (q.provider is not None and "provider" not in u.inferred)
+
+
+def said_by(u: Understanding, *, method: str | None = None, more: bool = False) -> Said:
+    """What ``u`` said about the request frame (what was only inferred left out)."""
+    q = replace(u.query, provider=None) if "provider" in u.inferred else u.query
+    return Said.from_query(q, target=u.slots.get("target"), method=method, more=more)
+
+
+def adds_more(text: str) -> bool:
+    """"sekalian …", "… juga": another item, not a change of the one being built."""
+    return bool(MORE.search(text.lower()))

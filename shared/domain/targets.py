@@ -2,7 +2,8 @@
 
 Atlantic wants a mobile number as ``08…``, a PLN meter number (11 digits) or IDPEL (12 digits),
 a Mobile Legends id as ``userId|zoneId`` and other game ids as digits. ``"self"`` stands for the
-customer's own WhatsApp number ("nomor ini", "ke nomor saya").
+customer's own WhatsApp number ("nomor ini", "ke nomor saya"). A Mobile Legends user id sent
+without its zone is kept as ``userId|`` until the zone arrives (:func:`find_zone`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ import re
 SELF = "self"
 
 _PHONE = re.compile(r"(?<![\d])(?:\+?62[\s\-.]?|0)(8[\d\s\-.]{7,15}\d)(?![\d])")
-_ML = re.compile(r"(?<![\d])(\d{5,12})\s*(?:\(|\||/|\s|-)\s*(\d{3,5})\s*\)?(?![\d])")
+# "12345678 (1234)", "12345678|1234", "12345678/1234", "id 12345678 server 1234", "12345678 zone: 1234"
+_ZONE_WORD = r"(?:zone\s*id|zone|zona|server\s*id|server|srv|sv|sid)"
+_ML = re.compile(rf"(?<![\d])(\d{{5,12}})\s*(?:[(|/,\-]|\s)\s*(?:{_ZONE_WORD}\s*[:=.]?\s*)?\(?\s*(\d{{3,5}})\s*\)?(?![\d])", re.I)
+_ZONE = re.compile(rf"^\D*?(?:{_ZONE_WORD}\s*[:=.]?\s*)?\(?\s*(\d{{3,5}})\s*\)?\D*$")
+_USER_ID = re.compile(r"(?<![\d])(\d{5,12})(?![\d])")
 _DIGITS = re.compile(r"(?<![\d])(\d{6,16})(?![\d])")
 _SELF = re.compile(r"\b(nomor|nomer|no|nmr|nmor)\s*(ini|ku|saya|aku|sendiri|gue|gw|wa)\b|\bnomorku\b|\bnomerku\b"
-                   r"|\bnomor\s+(yang\s+)?(lagi\s+)?(dipakai|chat)\b")
+                   r"|\bnomor\s+(yang\s+)?(lagi\s+)?(dipakai|chat)\b|\b(this|my own|my) (number|phone)\b")
 
 
 def normalize_phone(raw: str) -> str | None:
@@ -45,6 +50,11 @@ def find_phones(text: str) -> list[str]:
     return found
 
 
+def strip_phones(text: str) -> str:
+    """``text`` without its mobile numbers (whose operator is a hint, not a word the customer said)."""
+    return _PHONE.sub(" ", text)
+
+
 def find_phone(text: str) -> str | None:
     phones = find_phones(text)
     return phones[0] if phones else None
@@ -59,6 +69,9 @@ def find_target(text: str, *, category: str | None = None, provider: str | None 
         ml = _ML.search(text)
         if ml and provider in (None, "MOBILE LEGENDS"):
             return f"{ml.group(1)}|{ml.group(2)}"
+        if provider == "MOBILE LEGENDS":
+            user = _USER_ID.search(text)
+            return f"{user.group(1)}|" if user else None  # the zone is still to come
         plain = _DIGITS.search(text)
         return plain.group(1) if plain and category == "game" else None
     phone = find_phone(text)
@@ -69,6 +82,18 @@ def find_target(text: str, *, category: str | None = None, provider: str | None 
         if number and not number.group(1).startswith("08"):
             return number.group(1)
     return phone
+
+
+def find_zone(text: str) -> str | None:
+    """A Mobile Legends zone sent on its own: "2126", "server 2126", "(2126)", "zone id: 2126"."""
+    match = _ZONE.match(text.lower().strip())
+    return match.group(1) if match else None
+
+
+def show(target: str) -> str:
+    """A target as the customer reads it: ``12345678|1234`` → ``12345678 (1234)``."""
+    user, sep, zone = target.partition("|")
+    return f"{user} ({zone})" if sep and zone else user
 
 
 def valid_for(target: str, category: str, provider: str | None = None) -> bool:

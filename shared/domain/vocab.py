@@ -51,25 +51,28 @@ PROVIDER_SPELLINGS: dict[str, str] = {
 }
 
 CATEGORY_WORDS: dict[str, str] = {
-    **dict.fromkeys(["pulsa", "pulsah", "isi_ulang", "reguler", "pls"], "pulsa"),
+    **dict.fromkeys(["pulsa", "pulsah", "isi_ulang", "reguler", "pls", "credit", "airtime", "phone_credit",
+                     "mobile_credit"], "pulsa"),
     **dict.fromkeys(["kuota", "quota", "paket", "paketan", "data", "internet", "inet", "paket_data",
-                     "paket_internet"], "data"),
+                     "paket_internet", "data_plan", "data_package", "internet_package", "package", "packages"], "data"),
     **dict.fromkeys(["ewallet", "e-wallet", "emoney", "e-money", "dompet_digital", "topup", "top_up"], "ewallet"),
-    **dict.fromkeys(["token", "kwh", "token_pln"], "pln"),
+    **dict.fromkeys(["token", "kwh", "token_pln", "electricity", "electricity_token", "electric_token"], "pln"),
     **dict.fromkeys(["diamond", "diamonds", "dm", "dms", "game", "games", "topup_game"], "game"),
     **dict.fromkeys(["voucher", "vocer", "voc"], "voucher"),
     **dict.fromkeys(["tagihan", "pascabayar", "pasca", "postpaid", "bayar_tagihan"], "bill"),
 }
 
 SORT_WORDS: dict[str, str] = {
-    **dict.fromkeys(["murah", "termurah", "paling_murah", "hemat", "murmer"], "price_asc"),
-    **dict.fromkeys(["mahal", "termahal", "paling_mahal"], "price_desc"),
+    **dict.fromkeys(["murah", "termurah", "paling_murah", "hemat", "murmer", "cheapest", "cheap", "cheaper"],
+                    "price_asc"),
+    **dict.fromkeys(["mahal", "termahal", "paling_mahal", "most_expensive"], "price_desc"),
 }
 
 BUDGET_WORDS = frozenset({
     "budget", "bujet", "budjet", "modal", "cuma", "cuman", "hanya", "punya", "di_bawah", "dibawah", "bawah",
     "under", "kurang_dari", "max", "maks", "maksimal", "maximal", "ga_lebih", "gak_lebih", "nggak_lebih",
-    "tidak_lebih", "sampai", "sampe", "paling_banyak", "uang", "uangnya", "duit",
+    "tidak_lebih", "sampai", "sampe", "paling_banyak", "uang", "uangnya", "duit", "below", "less_than",
+    "at_most", "up_to",
 })
 
 # slang amounts (ppob-domain): seceng 1.000 ... cetiao 1.000.000
@@ -84,7 +87,8 @@ MULTIPLIERS: dict[str, int] = {
 }
 
 QUOTA_UNITS = {"gb": 1.0, "giga": 1.0, "mb": 0.001}
-VALIDITY_UNITS = {"hari": 1, "hr": 1, "day": 1, "days": 1, "minggu": 7, "bulan": 30, "bln": 30}
+VALIDITY_UNITS = {"hari": 1, "hr": 1, "day": 1, "days": 1, "minggu": 7, "bulan": 30, "bln": 30, "week": 7,
+                  "weeks": 7, "month": 30, "months": 30}
 # a validity said in one word ("paket tsel sebulan"): at least this many days
 VALIDITY_WORDS = {"sebulan": 30, "bulanan": 30, "sebulanan": 30, "seminggu": 7, "mingguan": 7, "setahun": 365,
                   "monthly": 30, "weekly": 7}
@@ -96,7 +100,8 @@ ada aja aj ya yg yang mau mo pengen ingin beli order pesan ambil kak ka kakak mi
 dong deh donk sih nih kah ga gak nggak ngga enggak tidak tdk buat untuk utk ke di dan sama sm atau
 berapa brp harga hrg ini itu nomor nomer no tolong isi isiin cek ready apa aku saya gue gw ku kamu
 lagi lg yah kok kan tapi tp juga jg boleh bisa dari yang mana berapaan list daftar info ok oke
-harganya pake pakai via bayar jual punya cari nyari adakah tersedia stok stock""".split())
+harganya pake pakai via bayar jual punya cari nyari adakah tersedia stok stock i want to for my the a an
+please pls buy need get me is how much do you have what send""".split())
 
 # mobile prefixes (ppob-domain): 5-digit ones first
 PREFIXES: list[tuple[str, str]] = [

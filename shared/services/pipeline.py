@@ -31,7 +31,7 @@ from shared.errors import BotError, LeaseLost
 from shared.ports import Messenger, Store
 from shared.services.acks import AckBuffer, send_one
 from shared.services.conversation import respond
-from shared.services.turn_context import Deps, Reply, TurnInput
+from shared.services.conversation.context import Deps, Reply, TurnInput
 from shared.services.fulfilment import fulfil
 from shared.services.lease import TurnLease
 

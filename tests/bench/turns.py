@@ -16,9 +16,9 @@ from shared.adapters.orders_store import SqlOrders
 from shared.adapters.postgres import PostgresRpc
 from shared.adapters.redis_kv import RedisKV
 from shared.adapters.sandbox import Sandbox
-from shared.services.agent import Agent
+from shared.services.conversation.agent import Agent
 from shared.services.catalog import sync_catalog
-from shared.services.turn_context import Deps, Limits
+from shared.services.conversation.context import Deps, Limits
 from shared.services.failover import Link, ModelChain
 from tests import dialogs
 from tests.bench.common import ROUNDS, bench_database, p95

@@ -28,8 +28,8 @@ from shared.adapters.store import SqlStore
 from shared.config import PROJECT_ROOT
 from shared.domain.money import rupiah
 from shared.domain.turns import InboundMessage
-from shared.services.agent import Agent
-from shared.services.turn_context import Deps, Limits
+from shared.services.conversation.agent import Agent
+from shared.services.conversation.context import Deps, Limits
 from shared.services.failover import Link, ModelChain, seconds_to_pacific_midnight
 from shared.services.pipeline import Pipeline
 from tests import dialogs
@@ -296,7 +296,7 @@ def test_messages_sent_during_a_turn_are_answered_together(rpc, kv, gemini, sand
     gemini.push(stub.text("Baik kak, ada yang bisa dibantu? 😊"))
     result: list = []
     first = threading.Thread(target=lambda: result.extend(
-        pipeline.handle(InboundMessage(wamid=f"wamid.{uuid.uuid4().hex}", wa_id=wa_id, text="apa kabar kak"))))
+        pipeline.handle(InboundMessage(wamid=f"wamid.{uuid.uuid4().hex}", wa_id=wa_id, text="kak mau tanya-tanya dulu"))))
     first.start()
     time.sleep(0.3)
     queued = [Pipeline(SqlStore(rpc), dialogs.rules_deps(rpc, sandbox.url), dialogs.Collect()).handle(

@@ -71,7 +71,7 @@ def test_the_logs_of_whole_flows_hold_no_secret_and_no_full_phone_number(
     gemini.push(stub.call("search_products", {"query": "paket tsel di bawah 20rb"}))
     w.say(wa, "ada paket tsel di bawah 20rb?")
     w.credit(wa, 100_000)
-    target = "081398765432"
+    target = "087898765432"
     phones.append(target)
     gemini.push(stub.call("search_products", {"query": f"pulsa xl 10rb ke {target}"}))
     assert w.say(wa, f"pulsa xl 10rb ke {target}").facts["action"] == "quote"

@@ -89,7 +89,7 @@ def test_the_walker_sees_every_kind_of_import() -> None:
     edges = graph()
     assert "shared.domain.supplier" in edges["shared.ports"]          # under TYPE_CHECKING
     assert "shared.adapters.supabase" in edges["shared.bootstrap"]    # inside a function
-    assert "shared.domain.replies" in edges["shared.services.buying"]  # ``from shared.domain import replies``
+    assert "shared.domain.replies" in edges["shared.services.conversation.context"]  # ``from shared.domain import replies``
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 

@@ -57,7 +57,7 @@ CASES = [
     ("kuta xl 5gb murh aj", "search", {"category": "data", "provider": "XL", "quota_gb": 5, "sort": "price_asc"}),
     ("paket indosat 30 hari", "search", {"category": "data", "provider": "INDOSAT", "validity_days": 30}),
     ("pulsa 3 20rb", "buy", {"category": "pulsa", "provider": "TRI", "nominal": 20000}),
-    ("apa kabar", "other", {}),
+    ("apa kabar", "greeting", {}),
 ]
 
 

@@ -1,9 +1,9 @@
 """The model's part of a turn: one Gemini call with tools, whose results templates render.
 
-The model reads a short Indonesian system prompt, a compact context (the list on screen, the
-product or quote waiting, the customer's number) and the last few messages — never the catalog.
-It answers with text or asks for a tool; tools run our own code (catalog search, quote from
-``products``, order status, saldo) and their results are said by the templates of
+The model reads a short Indonesian system prompt, a compact context (the request being built, the
+list on screen, the quote waiting, the customer's number) and the last few messages — never the
+catalog. It answers with text or asks for a tool; tools move the same request frame the rules do
+(:mod:`.browse` decides the next question), and their results are said by the templates of
 :mod:`shared.domain.replies`, so a turn costs one model call. Text the model writes itself is
 checked before it is sent: a rupiah amount we did not show, or a claim that something was
 confirmed, paid or delivered, sends the turn to the rule engine instead.
@@ -14,14 +14,15 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from typing import Any
 
 from shared.domain import targets
-from shared.domain.llm import ModelRequest, ToolCall, ToolSpec, ModelMessage
+from shared.domain.frame import Item, Product
+from shared.domain.llm import ModelMessage, ModelRequest, ToolCall, ToolSpec
 from shared.domain.money import rupiah
-from shared.domain.nlu import Understanding
-from shared.domain.search import parse_query
+from shared.domain.nlu import Understanding, said_by, understand
 from shared.errors import AllModelsDown
+from shared.services.conversation import account, browse, pay
+from shared.services.conversation.context import TurnContext
 from shared.services.failover import ModelChain
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ Aturan:
 - Produk dan tujuan sudah jelas (kode dari daftar + nomor/ID): panggil get_quote.
 - Tanya pesanan: check_order_status. Tanya saldo: get_balance.
 - Konfirmasi dan pembayaran bukan tugasmu; pelanggan sendiri yang membalas YA.
-- Selain itu jawab singkat lalu arahkan ke pembelian."""
+- Selain itu jawab singkat lalu arahkan ke pembelian.
+- Balas dalam bahasa pelanggan: Indonesia, atau Inggris kalau pelanggan menulis dalam bahasa Inggris."""
 
 TOOLS = (
     ToolSpec("search_products", "Cari produk di katalog toko. Kirim kata-kata pelanggan apa adanya.", {
@@ -61,7 +63,8 @@ TOOLS = (
 )
 
 _CLAIMS = re.compile(r"\b(dikonfirmasi|terkonfirmasi|berhasil|sukses|lunas|sudah dibayar|terbayar|sudah masuk|"
-                     r"terkirim|sudah diproses|token(?:nya)? (?:adalah|:))\b", re.I)
+                     r"terkirim|sudah diproses|token(?:nya)? (?:adalah|:)|confirmed|paid|successful|succeeded|delivered|"
+                     r"has been sent|been processed|your token is)\b", re.I)
 _AMOUNT = re.compile(r"rp\s?([\d.]+)", re.I)
 
 
@@ -73,24 +76,26 @@ class Agent:
 
     # -- the prompt ----------------------------------------------------------------------------
 
-    def context(self, turn: Any) -> str:
+    def context(self, turn: TurnContext) -> str:
         state = turn.state
         lines = []
         phone = targets.self_phone(turn.customer.wa_id)
         if phone:
             lines.append(f"Nomor WA pelanggan: {phone}")
+        if state.lang == "en":
+            lines.append("Bahasa pelanggan: Inggris")
         if state.items:
             lines.append("Daftar di layar: " + "; ".join(
-                f"{i}) {it['code']} {it['name']} {rupiah(it['price'])}" for i, it in enumerate(state.items, 1)))
-        if state.pick:
-            lines.append(f"Produk dipilih, menunggu tujuan: {state.pick['code']} {state.pick['name']}")
+                f"{i}) {p.code} {p.name} {rupiah(p.price)}" for i, p in enumerate(state.items, 1)))
+        for item in state.frame.items:
+            lines.append("Permintaan: " + _describe(item))
         if state.quote:
-            lines.append(f"Penawaran menunggu YA: {state.quote['ref']} {state.quote['name']} ke {state.quote['target']}")
+            lines.append(f"Penawaran menunggu YA: {state.quote.ref} {state.quote.name} ke {state.quote.target}")
         if state.targets:
             lines.append("Tujuan sebelumnya: " + ", ".join(state.targets.values()))
         return "\n".join(lines)
 
-    def request(self, turn: Any) -> ModelRequest:
+    def request(self, turn: TurnContext) -> ModelRequest:
         history = [m for m in turn.input.history if m.text][-self.history:]
         turns = [ModelMessage(role="user" if m.direction == "in" else "model", text=m.text[:400]) for m in history]
         context = self.context(turn)
@@ -100,7 +105,7 @@ class Agent:
 
     # -- the turn ------------------------------------------------------------------------------
 
-    def run(self, turn: Any, u: Understanding) -> bool:
+    def run(self, turn: TurnContext, u: Understanding) -> bool:
         """Answer ``turn`` with the model; ``False`` hands it to the rule engine."""
         request = self.request(turn)
         try:
@@ -123,57 +128,73 @@ class Agent:
         turn.say(text)
         return True
 
-    def safe(self, turn: Any, text: str) -> bool:
+    def safe(self, turn: TurnContext, text: str) -> bool:
         """The model may chat; it may not state prices we did not show or outcomes that did not happen."""
         if _CLAIMS.search(text):
             return False
-        known = {it["price"] for it in turn.state.items} | {turn.customer.saldo}
-        for entry in (turn.state.pick, turn.state.quote):
-            if entry:
-                known.add(entry["price"])
+        known = {p.price for p in turn.state.items} | {turn.customer.saldo}
+        known |= {i.product.price for i in turn.state.frame.items if i.product}
+        if turn.state.quote:
+            known.add(turn.state.quote.price)
         for amount in _AMOUNT.findall(text):
             digits = amount.replace(".", "").rstrip(",")
             if digits.isdigit() and int(digits) not in known:
                 return False
         return True
 
-    def tool(self, turn: Any, call: ToolCall, u: Understanding) -> bool:
+    def tool(self, turn: TurnContext, call: ToolCall, u: Understanding) -> bool:
         args = call.args or {}
         turn.facts["tool"] = call.name
         if call.name == "search_products":
-            query = parse_query(str(args.get("query") or turn.input.text))
+            words = str(args.get("query") or turn.input.text)
+            said = said_by(understand(words), method=pay.method_in(turn.input.text))
             budget = args.get("max_price")
-            if isinstance(budget, (int, float)) and budget > 0 and query.max_price is None:
-                query = replace(query, max_price=int(budget))
-            turn.search(turn.follow_up(query), intent=u.intent if u.intent in ("buy", "price_check") else "search",
-                        target=u.slots.get("target"))
+            if isinstance(budget, (int, float)) and budget > 0 and said.max_price is None:
+                said = replace(said, max_price=int(budget))
+            if not said.about_product and not said.target:
+                return False  # nothing the catalog could answer: let the rules handle the turn
+            mode = u.intent if u.intent in ("search", "price_check") else "buy"
+            browse.update(turn, said, mode=mode)
             return True
         if call.name == "get_quote":
-            item = self._item(turn, str(args.get("product_code") or ""))
-            target = targets.find_target(str(args.get("target") or ""), category=item and item["category"],
-                                         provider=item and item.get("provider")) if item else None
-            if item is None:
+            product = self._product(turn, str(args.get("product_code") or ""))
+            if product is None:
                 return False  # a code we never showed: let the rules handle the turn
-            if target is None:
-                turn.pick(item, None)
-                return True
-            turn.make_quote(item, target)  # price from products: whatever else the model sent is ignored
+            target = targets.find_target(str(args.get("target") or ""), category=product.category,
+                                         provider=product.provider)
+            browse.pick(turn, product, target)  # price from products: whatever else the model sent is ignored
             return True
         if call.name == "check_order_status":
             ref = args.get("ref") or u.slots.get("ref")
-            turn.status(str(ref).upper() if ref else None)
+            if u.slots.get("history") and not ref:
+                account.history(turn, ledger=False)
+            else:
+                account.status(turn, str(ref).upper() if ref else None)
             return True
         if call.name == "get_balance":
-            turn.balance()
+            account.balance(turn)
             return True
         log.warning("the model asked for an unknown tool %r", call.name)
         return False
 
     @staticmethod
-    def _item(turn: Any, code: str) -> dict[str, Any] | None:
+    def _product(turn: TurnContext, code: str) -> Product | None:
         """Only products the customer has been shown (or picked) can be quoted by the model."""
         code = code.strip().upper()
-        for item in list(turn.state.items) + [turn.state.pick or {}]:
-            if item and item.get("code", "").upper() == code:
-                return item
-        return None
+        shown = list(turn.state.items) + [i.product for i in turn.state.frame.items if i.product]
+        return next((p for p in shown if p.code.upper() == code), None)
+
+
+def _describe(item: Item) -> str:
+    parts = [v for v in (item.category, item.provider) if v]
+    for value, unit in ((item.nominal, ""), (item.quota_gb, " GB"), (item.units, " diamond"),
+                        (item.validity_days, " hari")):
+        if value is not None:
+            parts.append(f"{value:g}{unit}" if isinstance(value, float) else f"{value}{unit}")
+    if item.max_price:
+        parts.append(f"maks {rupiah(item.max_price)}")
+    if item.product:
+        parts.append(f"produk {item.product.code} {item.product.name} {rupiah(item.product.price)}")
+    if item.target:
+        parts.append(f"tujuan {item.target}")
+    return " ".join(parts) or "-"

@@ -1,9 +1,9 @@
 """What one conversation turn works with: its input, its dependencies, and the context the flows
 write into (replies, facts, the new state).
 
-The flows live beside it: :mod:`shared.services.conversation` routes a turn and runs the
-browsing flows, :mod:`shared.services.buying` the buying ones. Both take a :class:`TurnContext`;
-neither imports the other's module from here, so the package has no import circle.
+Everything else in the package imports this module and nothing here imports them back: the flows
+(:mod:`.browse`, :mod:`.buy`, :mod:`.pay`, :mod:`.account`) take a :class:`TurnContext`, the
+:mod:`.agent` calls the flows, and the :mod:`.router` decides which runs.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
+from shared.domain import replies, targets
+from shared.domain.language import detect
 from shared.domain.orders import Order
 from shared.domain.state import ConversationState
 from shared.domain.turns import Customer, OutboundMessage, StoredMessage
@@ -29,8 +31,8 @@ class NullMetrics:
 
 
 class TurnAgent(Protocol):
-    """The model's part of a turn (:class:`shared.services.agent.Agent`): answers it through the
-    turn's flows and returns whether it did."""
+    """The model's part of a turn (:class:`shared.services.conversation.agent.Agent`): answers it
+    through the turn's flows and returns whether it did."""
 
     def run(self, turn: Any, u: Understanding) -> bool: ...
 
@@ -94,8 +96,11 @@ class TurnContext:
     def __init__(self, turn: TurnInput, deps: Deps) -> None:
         self.input = turn
         self.deps = deps
-        self.state = ConversationState.load(turn.state)
+        self.now = deps.clock()
+        self.state = ConversationState.load(turn.state, now=self.now)
         self.state.sync(turn.facts)
+        self.state.lang = detect(turn.text, self.state.lang) if turn.text else self.state.lang
+        self.words = replies.words(self.state.lang)
         self.live: dict[str, Any] = dict((turn.facts or {}).get("orders") or {})
         self.customer = turn.customer
         # payments, fulfilment and bills; supplier calls keep this turn's lease
@@ -120,6 +125,10 @@ class TurnContext:
     def budget(self) -> float | None:
         """Seconds this turn may still wait on a model without outliving its lease."""
         return self.input.lease.remaining() if self.input.lease is not None else None
+
+    def own(self, raw: str | None) -> str | None:
+        """A target as the customer gave it, with "nomor ini" read as their WhatsApp number."""
+        return targets.self_phone(self.customer.wa_id) if raw == targets.SELF else raw
 
     def settled_orders(self) -> list[dict[str, Any]]:
         """The orders paid since they were quoted, as ``begin_turn`` found them (newest last)."""

@@ -1,0 +1,195 @@
+"""Browsing: the request frame moves forward — a list to choose from, the one product that fits,
+the question for what is still missing — until every item can be quoted (:mod:`.buy`).
+
+:func:`advance` is where code decides the next question, whichever path (the rules or the model's
+tools) changed the frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
+
+from shared.domain import frame as frames
+from shared.domain import targets
+from shared.domain.frame import Frame, Item, Product, Said
+from shared.services.conversation import buy
+from shared.services.conversation.context import TurnContext
+
+FACE_VALUE = ("pulsa", "ewallet", "pln", "voucher")
+Mode = Literal["search", "buy", "price_check"]
+
+
+def update(turn: TurnContext, said: Said | list[Said], *, mode: Mode = "buy") -> None:
+    """Merge what the message said into the frame, then take the next step."""
+    before = turn.state.frame
+    after, transition = frames.merge(before, said, turn.now)
+    turn.facts["frame"] = transition
+    turn.state.frame = after
+    if transition == "keep" and not before.empty:
+        advance(turn, mode=mode)
+        return
+    advance(turn, mode="buy" if transition == "add" else mode, refined=transition in ("refine", "correct"))
+
+
+def advance(turn: TurnContext, *, mode: Mode = "buy", refined: bool = False) -> None:
+    """Take the frame's next step: resolve a product, ask for what is missing, warn, or quote."""
+    for _ in range(frames.MAX_ITEMS + 1):
+        step, item = frames.next_step(turn.state.frame)
+        if step == "resolve":
+            if not resolve(turn, item, mode=mode, refined=refined):
+                return
+            mode = "buy"
+            continue
+        if step == "ask_what":
+            turn.act("clarify")
+            turn.say(turn.words.target_noted_ask_product() if item.target else turn.words.clarify())
+        elif step == "ask_target":
+            ask_target(turn, item)
+        elif step == "ask_zone":
+            turn.act("ask_zone", products=[item.product.code])
+            turn.say(turn.words.ask_zone(item.product.as_json(), item.target.rstrip("|")))
+        elif step == "mismatch":
+            operator = frames.phone_operator(item.target)
+            turn.act("operator_mismatch", products=[item.product.code], target=item.target, operator=operator)
+            turn.say(turn.words.operator_mismatch(item.product.as_json(), item.target, operator))
+        else:
+            buy.quote_frame(turn)
+        return
+
+
+def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool:
+    """Find the product for ``item``. Returns whether it resolved (else a list or a question was said)."""
+    target = turn.own(item.target) if item.target else None
+    if item.category in frames.PHONE_CATEGORIES and item.provider is None and target and target.startswith("08"):
+        item = replace(item, provider=frames.phone_operator(target))
+        turn.state.frame = turn.state.frame.with_current(item, turn.now)
+    q = item.query()
+    hits = turn.deps.catalog.search(q, limit=turn.deps.limits.list_size)
+    found = [Product.from_hit(h) for h in hits]
+    if not found:
+        turn.state.items = []
+        turn.act("nothing_found", products=[])
+        turn.say(turn.words.nothing_found(item.as_json()))
+        return False
+    exact = [p for p in found if _exact(p, item)]
+    asked_exact = item.nominal is not None or item.units is not None or item.quota_gb is not None
+    if (item.nominal or item.units) and not exact:
+        # the asked face value is out of stock or not sold: offer the nearest ones
+        show(turn, found, item, alternatives=True)
+        return False
+    single = exact[0] if len(exact) == 1 else None
+    if single and (mode in ("buy", "price_check") or refined or item.target):
+        turn.state.items = []
+        turn.state.frame = frames.pick(turn.state.frame, single, turn.now)
+        if mode == "price_check" and not item.target:
+            turn.act("price", products=[single.code])
+            turn.say(turn.words.price(single.as_json()))
+            return False
+        return True
+    if mode == "buy" and asked_exact and item.category in ("pulsa", "data") and item.provider is None \
+            and not item.target:
+        # "pulsa 10rb": the number decides the operator
+        turn.state.items = []
+        turn.act("ask_target", products=[])
+        turn.say(turn.words.ask_target_for_request(item.as_json()))
+        return False
+    show(turn, found, item)
+    return False
+
+
+def _exact(p: Product, item: Item) -> bool:
+    if item.nominal is not None and p.nominal == item.nominal:
+        return True
+    if item.units is not None and p.units == item.units:
+        return True
+    return item.nominal is None and item.units is None and item.quota_gb is not None \
+        and p.quota_gb is not None and abs(p.quota_gb - item.quota_gb) < 1e-9
+
+
+def show(turn: TurnContext, found: list[Product], item: Item, *, alternatives: bool = False) -> None:
+    turn.state.show(found)
+    rows = [p.as_json() for p in found]
+    query = item.as_json()
+    turn.act("list", products=[p.code for p in found], **({"alternatives": True} if alternatives else {}))
+    text = turn.words.alternatives(rows, query) if alternatives else turn.words.product_list(rows, query)
+    turn.say(text, list=turn.words.product_rows(rows, query, alternatives=alternatives))
+
+
+def ask_target(turn: TurnContext, item: Item) -> None:
+    product = item.product
+    known = turn.state.targets.get(item.kind or "")
+    turn.act("ask_target", products=[product.code])
+    turn.say(turn.words.ask_target(product.as_json(), suggested=known))
+
+
+def choose(turn: TurnContext, index: int) -> None:
+    """"2" / "oke yang pertama" / "yang terakhir" (-1) with a list on screen."""
+    if index == -1:
+        index = len(turn.state.items)
+    if not 1 <= index <= len(turn.state.items):
+        turn.act("clarify")
+        turn.say(turn.words.choice_out_of_range(len(turn.state.items)))
+        return
+    pick(turn, turn.state.items[index - 1])
+
+
+def pick(turn: TurnContext, product: Product, target: str | None = None) -> None:
+    """The customer chose ``product``: on to its target (given, or to ask for)."""
+    frame = turn.state.frame
+    if not frame.items or frame.current.product is not None and frame.current.target and not target:
+        frame = Frame(items=(Item(),), method=frame.method, at=turn.now)  # a list from an older request
+    frame = frames.pick(frame, product, turn.now)
+    if target:
+        frame, _ = frames.merge(frame, Said(target=target), turn.now)
+    turn.state.frame = frame
+    advance(turn)
+
+
+def take_suggested(turn: TurnContext) -> bool:
+    """"ya" after "kirim ke 0812… lagi?": the target used last time for this kind of product."""
+    item = turn.state.frame.current
+    known = turn.state.targets.get(item.kind or "") if item.product and not item.target else None
+    if not known:
+        return False
+    pick(turn, item.product, known)
+    return True
+
+
+def switch_operator(turn: TurnContext) -> bool:
+    """"ya" / "ganti aja" after the operator warning: the same request on the number's operator."""
+    item = turn.state.frame.current
+    step, _ = frames.next_step(turn.state.frame)
+    if step != "mismatch":
+        return False
+    operator = frames.phone_operator(item.target)
+    changed = replace(item, provider=operator, product=None, category=item.category or item.product.category)
+    if item.product and item.product.nominal and changed.nominal is None and changed.quota_gb is None:
+        changed = replace(changed, nominal=item.product.nominal)
+    if item.product and item.product.quota_gb and changed.quota_gb is None and changed.nominal is None:
+        changed = replace(changed, quota_gb=item.product.quota_gb)
+    turn.state.frame = turn.state.frame.with_current(changed, turn.now)
+    advance(turn, refined=True)
+    return True
+
+
+def waiting_target(turn: TurnContext) -> Item | None:
+    """The item waiting for its target (a product picked, a request that needs a number)."""
+    item = turn.state.frame.current
+    if item.product is not None and (not item.target or item.target.endswith("|")):
+        return item
+    if item.product is None and turn.state.last == "ask_target" and item.category:
+        return item
+    if turn.state.quote and item.product is not None:
+        return item  # "eh ganti nomornya 0857…" corrects the quote
+    return None
+
+
+def target_in(turn: TurnContext, text: str, item: Item) -> str | None:
+    category = item.product.category if item.product else item.category
+    provider = item.product.provider if item.product else item.provider
+    if item.target and item.target.endswith("|"):
+        zone = targets.find_zone(text)
+        if zone:
+            return zone
+    return targets.find_target(text, category=category, provider=provider)
