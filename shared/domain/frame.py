@@ -5,8 +5,9 @@ giga", then a number, then "lanjut". Each message's understanding is reduced to 
 (:class:`Said`) and merged into the frame by :func:`merge`, which names the transition:
 
 - ``keep``: nothing about the request ("ya", "makasih", "cek saldo");
-- ``new``: a first request, or one for another kind of product than the frame's (the old one is
-  dropped; a target of the same kind carries over: pulsa → paket data keeps the number);
+- ``new``: a first request, or one for another product than the frame's — another category, or
+  the category named again with another operator and no amending word (the old one is dropped; a
+  target of the same kind carries over: pulsa → paket data keeps the number);
 - ``refine``: fills what the frame did not have yet (the operator, the quota, the number);
 - ``correct``: changes what the frame had ("eh yang xl", "ganti jadi 100 ribu aja"): the product
   resolved from the old values is dropped, so the request is resolved and quoted again;
@@ -137,6 +138,7 @@ class Said:
     target: str | None = None
     method: str | None = None  # "saldo" | "qris"
     more: bool = False  # "sekalian", "juga", "tambah": another item, not a change of this one
+    amends: bool = False  # "eh", "ganti", "aja", "yang …": a change of this item, even when it names the category
 
     @property
     def about_product(self) -> bool:
@@ -144,11 +146,11 @@ class Said:
 
     @classmethod
     def from_query(cls, q: SearchQuery, *, target: str | None = None, method: str | None = None,
-                   more: bool = False) -> Said:
+                   more: bool = False, amends: bool = False) -> Said:
         return cls(category=q.category, provider=q.provider, nominal=q.nominal, units=q.units,
                    quota_gb=float(q.min_quota_gb) if q.min_quota_gb is not None else None,
                    validity_days=q.min_validity_days, max_price=q.max_price, sort=q.sort, terms=tuple(q.terms),
-                   target=target, method=method, more=more)
+                   target=target, method=method, more=more, amends=amends)
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,10 @@ def _amend(item: Item, said: Said) -> tuple[Item, Transition]:
         return item, "keep"
     if any(name in changes for name in ASPECTS):
         changes["product"] = None
-    return replace(item, **changes), "correct" if corrected else "refine"
+    amended = replace(item, **changes)
+    if not said.target and item.target and item.kind is not None and amended.kind != item.kind:
+        amended = replace(amended, target=None)  # a Free Fire id is no Mobile Legends id, nor a DANA number
+    return amended, "correct" if corrected else "refine"
 
 
 def _join_zone(had: str | None, given: str) -> str:
@@ -267,8 +272,13 @@ def merge(frame: Frame, said: Said | list[Said], now: float) -> tuple[Frame, Tra
 
 
 def _other_product(current: Item, said: Said) -> bool:
-    """Whether ``said`` asks for another kind of product than ``current`` (a new request)."""
+    """Whether ``said`` asks for another product than ``current`` (a new request): another
+    category, or the same category named again with another operator and no word of amending
+    ("paket xl yang paling murah" after an Indosat 10 GB request is a new search)."""
     if said.category and current.category and said.category != current.category:
+        return True
+    if said.category and said.provider and current.provider and said.provider != current.provider \
+            and not said.amends:
         return True
     family = _provider_category(said.provider) if said.provider else None
     return bool(current.category and family and family != current.category and not said.category)

@@ -105,6 +105,8 @@ QUESTION = re.compile(r"\?\s*$|^(?:apa|apakah|siapa|kapan|dimana|di mana|kenapa|
 # connectors between several requests in one message
 SPLIT = re.compile(r"\s*(?:\n+|;|,\s*(?:terus|trus|lalu|sama|dan|and|then|plus)?|\b(?:terus|trus|lalu|habis itu|abis itu|"
                    r"sama|and then|then|plus|dan juga|juga)\b)\s*")
+AMENDS = re.compile(r"^\s*(?:eh+|ehh|oh|eits|ralat|salah|maaf)\b|\b(?:ganti|gnti|ubah|jadi(?:in)?|aja|aj|saja|deh|instead|"
+                    r"change|make it)\b|^\s*(?:yang|yg)\b")
 MORE = _words("sekalian", "juga", "tambah", "tambahin", "plus", "also", "satu lagi")
 CHOICE = re.compile(
     rf"^{_FILLER}(?:yang|yg|no|nomor|nomer|pilih|ambil|mau)?\s*(?:yang|yg)?\s*(?:no\.?|nomor|nomer|nmr)?\s*#?"
@@ -298,10 +300,12 @@ def _names(u: Understanding) -> bool:
     return q.category is not None or (q.provider is not None and "provider" not in u.inferred)
 
 
-def said_by(u: Understanding, *, method: str | None = None, more: bool = False) -> Said:
-    """What ``u`` said about the request frame (what was only inferred left out)."""
+def said_by(u: Understanding, *, method: str | None = None, more: bool = False, text: str = "") -> Said:
+    """What ``u`` said about the request frame (what was only inferred left out); ``text`` tells
+    whether it amends the request being built ("eh yang xl aja")."""
     q = replace(u.query, provider=None) if "provider" in u.inferred else u.query
-    return Said.from_query(q, target=u.slots.get("target"), method=method, more=more)
+    return Said.from_query(q, target=u.slots.get("target"), method=method, more=more,
+                           amends=bool(AMENDS.search(text.lower())))
 
 
 def adds_more(text: str) -> bool:

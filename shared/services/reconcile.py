@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any, Callable
 
 from shared.domain import replies
+from shared.errors import SupplierError
 from shared.ports import Store
 from shared.services import callbacks
 from shared.services.fulfilment import check_order, fulfil
@@ -47,6 +48,8 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None,
         for item in items:
             try:
                 n += bool(work(item))
+            except SupplierError as exc:  # Atlantic's refusal is news, not a bug: no traceback
+                log.warning("%s %s: Atlantic refused: %s", what, item.ref, exc)
             except Exception:
                 log.exception("%s %s failed", what, item.ref)
         return n

@@ -147,7 +147,7 @@ class Agent:
         turn.facts["tool"] = call.name
         if call.name == "search_products":
             words = str(args.get("query") or turn.input.text)
-            said = said_by(understand(words), method=pay.method_in(turn.input.text))
+            said = said_by(understand(words), method=pay.method_in(turn.input.text), text=turn.input.text)
             budget = args.get("max_price")
             if isinstance(budget, (int, float)) and budget > 0 and said.max_price is None:
                 said = replace(said, max_price=int(budget))

@@ -26,7 +26,7 @@ def said(c: TurnContext, u: Understanding) -> Said | list[Said]:
     method = pay.method_in(text)
     if len(parts) > 1:
         return [said_by(p, method=method) for p in parts]
-    one = said_by(u, method=method, more=adds_more(text))
+    one = said_by(u, method=method, more=adds_more(text), text=text)
     phones = targets.find_phones(text)
     if len(phones) > 1 and one.category in frames.PHONE_CATEGORIES and one.provider is None:
         return [replace(one, target=phone) for phone in phones]  # each number its own operator
