@@ -123,6 +123,10 @@ class Orders(Protocol):
 
     def ledger(self, customer_id: int, *, limit: int = 5) -> list[dict[str, Any]]: ...
 
+    def customer_lang(self, customer_id: int) -> str:
+        """The language the customer writes in (``id`` | ``en``), for notices outside a turn."""
+        ...
+
     def find(self, *, ref: str | None = None, atlantic_id: str | None = None) -> Order | None: ...
 
     def create_payment(self, customer_id: int, kind: str, method: str, amount: int, fee: int, fee_payer: str,

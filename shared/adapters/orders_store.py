@@ -52,6 +52,9 @@ class SqlOrders:
     def ledger(self, customer_id: int, *, limit: int = 5) -> list[dict[str, Any]]:
         return list(self.rpc.call("recent_ledger", {"p_customer_id": customer_id, "p_limit": limit}))
 
+    def customer_lang(self, customer_id: int) -> str:
+        return str(self.rpc.call("customer_lang", {"p_customer_id": customer_id}) or "id")
+
     def find(self, *, ref: str | None = None, atlantic_id: str | None = None) -> Order | None:
         row = self.rpc.call("find_order", {"p_ref": ref, "p_atlantic_id": atlantic_id})
         return Order.from_json(row) if row else None

@@ -89,9 +89,11 @@ def settle_order(shop: Shop, ref: str, status: str, *, sn: str | None = None, re
     final = "success" if status == "success" else "failed"
     order = shop.orders.finish(ref, final, sn=sn, reason=reason, atlantic_id=atlantic_id)
     if order.outcome == "success":
-        shop.notifier.customer(order.customer_id, replies.receipt(order, zone=shop.timezone))
+        shop.notifier.customer(order.customer_id, replies.receipt(order, zone=shop.timezone,
+                                                                  lang=shop.notifier.lang(order.customer_id)))
     elif order.outcome == "refunded":
-        shop.notifier.customer(order.customer_id, replies.failed_refunded(order))
+        shop.notifier.customer(order.customer_id, replies.failed_refunded(order,
+                                                                          lang=shop.notifier.lang(order.customer_id)))
     elif order.outcome == "conflict":  # a reversal, recorded once: no money moves, a human decides
         log.error("order %s is %s but Atlantic now says %s: recorded, admins alerted", ref, order.status, final)
         shop.notifier.admins(shop.settings.admin_wa_ids, replies.admin_conflict(order, final))

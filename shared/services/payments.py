@@ -116,15 +116,17 @@ def after_settlement(shop: Shop, payment: Payment) -> None:
     """Tell the customer, and fulfil what the payment paid for."""
     if payment.outcome != "paid" and payment.outcome != "closed":
         return
+    lang = shop.notifier.lang(payment.customer_id)
     if payment.outcome == "closed":
-        shop.notifier.customer(payment.customer_id, replies.checkout_expired(payment))
+        shop.notifier.customer(payment.customer_id, replies.checkout_expired(payment, lang=lang))
         return
     if payment.kind == "deposit":
-        shop.notifier.customer(payment.customer_id, replies.deposit_received(payment, payment.saldo))
+        shop.notifier.customer(payment.customer_id, replies.deposit_received(payment, payment.saldo, lang=lang))
         return
     if payment.paid:
-        shop.notifier.customer(payment.customer_id, replies.payment_received(payment, list(payment.paid)))
+        shop.notifier.customer(payment.customer_id, replies.payment_received(payment, list(payment.paid), lang=lang))
     if payment.stranded:
-        shop.notifier.customer(payment.customer_id, replies.late_payment(payment, list(payment.stranded), payment.saldo))
+        shop.notifier.customer(payment.customer_id,
+                               replies.late_payment(payment, list(payment.stranded), payment.saldo, lang=lang))
     for ref in payment.paid:
         fulfil(shop, ref)

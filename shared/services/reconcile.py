@@ -95,7 +95,9 @@ def reconcile_once(shop: Shop, *, sync_catalog: Callable[[], Any] | None = None,
 
     def notices() -> int:
         claimed = shop.orders.claim_pending_notices(min_age=s.pending_notice_seconds)
-        shop.notifier.send([{"customer_id": o.customer_id, "text": replies.still_processing(o)} for o in claimed])
+        shop.notifier.send([{"customer_id": o.customer_id,
+                             "text": replies.still_processing(o, lang=shop.notifier.lang(o.customer_id))}
+                            for o in claimed])
         return len(claimed)
 
     def escalations() -> int:

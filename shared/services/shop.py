@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 from shared.domain.orders import gross_for_net, method_fee
 from shared.domain.turns import OutboxItem
-from shared.errors import SupplierError
+from shared.errors import BotError, SupplierError
 from shared.ports import Messenger, Orders, Store, Supplier
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,17 @@ class Notifier:
                 stopped.add(who)
             acks.append(ack)
         self.store.ack_outbox(acks)
+
+    def lang(self, customer_id: int | None) -> str:
+        """The customer's language for a notice; Indonesian when it cannot be read (the notice
+        itself matters more than its language)."""
+        if customer_id is None:
+            return "id"
+        try:
+            return self.orders.customer_lang(customer_id)
+        except BotError as exc:
+            log.warning("reading customer %s's language: %s", customer_id, exc)
+            return "id"
 
     def customer(self, customer_id: int, text: str, **payload: Any) -> None:
         self.send([{"customer_id": customer_id, "text": text, "payload": payload}])
