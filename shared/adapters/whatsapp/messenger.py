@@ -29,6 +29,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from shared.domain import whatsapp as wa
+from shared.domain.replies.common import FALLBACK
 from shared.domain.turns import OutboxItem
 from shared.errors import (
     MessageRejected,
@@ -146,10 +147,10 @@ class CloudMessenger:
     def _buttons(self, to: str, buttons: list[dict[str, Any]], text: str, tracker: str) -> str:
         from pywa.types import Button
 
-        body = text or "Lanjut?"
+        body = text or FALLBACK["go_on"]
         if len(body) > wa.BODY_LIMIT:
             self._text(to, body, tracker)
-            body = "Pilih ya kak 👇"
+            body = FALLBACK["choose"]
         chosen = [Button(title=wa.clip(str(b["title"]), wa.BUTTON_TITLE), callback_data=str(b["id"]))
                   for b in buttons[: wa.BUTTONS_MAX]]
         return self._call(lambda c: c.send_message(to=to, text=body, buttons=chosen, tracker=tracker)).id
@@ -160,9 +161,9 @@ class CloudMessenger:
         rows = [SectionRow(title=wa.clip(str(r["title"]), wa.ROW_TITLE), callback_data=str(r["id"]),
                            description=wa.clip(str(r["description"]), wa.ROW_DESCRIPTION) if r.get("description") else None)
                 for r in spec["rows"][: wa.ROWS_MAX]]
-        body = wa.clip(str(spec.get("body") or text or "Pilih ya kak 👇"), wa.BODY_LIMIT)
-        menu = SectionList(button_title=wa.clip(str(spec.get("button") or "Lihat pilihan"), wa.LIST_BUTTON),
-                           sections=[Section(title=wa.clip(str(spec.get("title") or "Pilihan"), wa.ROW_TITLE), rows=rows)])
+        body = wa.clip(str(spec.get("body") or text or FALLBACK["choose"]), wa.BODY_LIMIT)
+        menu = SectionList(button_title=wa.clip(str(spec.get("button") or FALLBACK["list_button"]), wa.LIST_BUTTON),
+                           sections=[Section(title=wa.clip(str(spec.get("title") or FALLBACK["list_title"]), wa.ROW_TITLE), rows=rows)])
         return self._call(lambda c: c.send_message(to=to, text=body, buttons=menu, tracker=tracker)).id
 
     def _qris(self, to: str, qr_string: str, caption: str, tracker: str) -> str:
@@ -181,7 +182,7 @@ class CloudMessenger:
                                 "WHATSAPP_TEMPLATE_NAME is not set", code=wa.REENGAGEMENT)
         from pywa.types.templates import TemplateLanguage
 
-        text = wa.template_param(item.text or "Ada kabar dari toko, balas pesan ini ya kak.", wa.TEMPLATE_PARAM_LIMIT)
+        text = wa.template_param(item.text or FALLBACK["template"], wa.TEMPLATE_PARAM_LIMIT)
         params = [{"type": "body", "parameters": [{"type": "text", "text": text}]}]
         name, language = self.template_name, TemplateLanguage(self.template_language)
         return self._call(lambda c: c.send_template(to=to, name=name, language=language, params=params,

@@ -29,7 +29,7 @@ from shared.domain.replies.browse import (
     product_rows, stale_list,
 )
 from shared.domain.replies.common import (
-    CATEGORY_NAMES, CATEGORY_NAMES_EN, DEFAULT_LANG, LANGS, MONTHS, MONTHS_EN, WALLET_NAMES, ZONE_NAMES, attr,
+    CATEGORY_NAMES, CATEGORY_NAMES_EN, DEFAULT_LANG, FALLBACK, LANGS, MONTHS, MONTHS_EN, WALLET_NAMES, ZONE_NAMES, attr,
     category_name, describe, format_sn, local_time, moment_of, pick, provider_name, rupiah, show_target, sn_label,
     target_label, target_line, wallet_name,
 )
@@ -57,6 +57,7 @@ from shared.domain.replies.targets import (
 )
 
 __all__ = [
+    "FALLBACK",
     # common
     "CATEGORY_NAMES", "CATEGORY_NAMES_EN", "DEFAULT_LANG", "LANGS", "MONTHS", "MONTHS_EN", "WALLET_NAMES",
     "ZONE_NAMES", "attr", "category_name", "describe", "format_sn", "local_time", "moment_of", "pick",

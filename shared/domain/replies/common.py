@@ -158,3 +158,8 @@ def format_sn(sn: str, category: str | None) -> str:
     if category == "pln" and len(digits) == 20 and digits.isdigit():
         return "-".join(digits[i:i + 4] for i in range(0, 20, 4))
     return sn
+
+
+# what the messenger sends when a message it renders lacks its own words (its language unknown there)
+FALLBACK = {"choose": "Pilih ya kak 👇", "go_on": "Lanjut?", "list_button": "Lihat pilihan", "list_title": "Pilihan",
+            "template": "Ada kabar dari toko, balas pesan ini ya kak."}
