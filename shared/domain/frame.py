@@ -85,6 +85,7 @@ class Item:
     terms: tuple[str, ...] = ()
     product: Product | None = None
     target: str | None = None  # normalized, or targets.SELF; a Mobile Legends id waiting for its zone is "id|"
+    auto: bool = False  # the product is the one match of what was said (not picked by the customer)
 
     @property
     def kind(self) -> str | None:
@@ -104,7 +105,7 @@ class Item:
                            min_validity_days=self.validity_days, units=self.units, sort=self.sort, terms=self.terms)
 
     def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {k: v for k, v in asdict(self).items() if v not in (None, (), "relevance")}
+        out: dict[str, Any] = {k: v for k, v in asdict(self).items() if v not in (None, (), "relevance", False)}
         out.pop("product", None)
         if self.terms:
             out["terms"] = list(self.terms)
@@ -161,10 +162,13 @@ class Frame:
 
     @property
     def current(self) -> Item:
-        """The first item not yet ready to quote (or the last one)."""
-        for item in self.items:
-            if item.product is None or not item.target:
-                return item
+        """The item :func:`next_step` works on: the first without its product, else the first
+        without its target, else the first whose number does not fit it, else the last."""
+        for ready in (lambda i: i.product is not None, lambda i: bool(i.target) and not i.target.endswith("|"),
+                      lambda i: not mismatched(i)):
+            for item in self.items:
+                if not ready(item):
+                    return item
         return self.items[-1] if self.items else Item()
 
     @property
@@ -178,8 +182,19 @@ class Frame:
         """The frame with its current item replaced by ``item``."""
         if not self.items:
             return replace(self, items=(item,), at=now)
-        index = self.items.index(self.current)
-        return replace(self, items=self.items[:index] + (item,) + self.items[index + 1:], at=now)
+        return self.with_item(self.current, item, now)
+
+    def with_item(self, old: Item, new: Item, now: float) -> Frame:
+        """The frame with its item ``old`` replaced by ``new``."""
+        index = self.items.index(old)
+        return replace(self, items=self.items[:index] + (new,) + self.items[index + 1:], at=now)
+
+    def fan_out(self, found: list[str], now: float) -> Frame:
+        """Several targets for the current item ("0812… sama 0857…"): one item per target."""
+        item = self.current
+        copies = tuple(replace(item, target=t) for t in found[:MAX_ITEMS])
+        index = self.items.index(item) if self.items else 0
+        return replace(self, items=self.items[:index] + copies + self.items[index + 1:], at=now)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"items": [i.as_json() for i in self.items], "at": self.at}
@@ -225,10 +240,14 @@ def _amend(item: Item, said: Said) -> tuple[Item, Transition]:
     if said.target and said.target != item.target:
         corrected = corrected or bool(item.target and item.product)
         changes["target"] = _join_zone(item.target, said.target)
+        if item.auto and item.provider is None and item.category in PHONE_CATEGORIES:
+            changes["product"] = None  # it matched the old number's operator: the new number's decides
     if not changes:
         return item, "keep"
     if any(name in changes for name in ASPECTS):
         changes["product"] = None
+    if changes.get("product", item.product) is None:
+        changes["auto"] = False
     amended = replace(item, **changes)
     if not said.target and item.target and item.kind is not None and amended.kind != item.kind:
         amended = replace(amended, target=None)  # a Free Fire id is no Mobile Legends id, nor a DANA number
@@ -285,11 +304,13 @@ def _other_product(current: Item, said: Said) -> bool:
 
 
 def _unresolved(item: Item) -> Item:
-    """An item whose product was picked from a list knows that product's operator and category."""
+    """An item whose product was picked from a list knows that product's category (its operator
+    only when the customer chose it: one read off a number stays a hint)."""
     if item.product is None:
         return item
     p = item.product
-    return replace(item, category=item.category or p.category, provider=item.provider or p.provider)
+    provider = item.provider or (p.provider if not item.auto or item.category not in PHONE_CATEGORIES else None)
+    return replace(item, category=item.category or p.category, provider=provider)
 
 
 def _provider_category(provider: str) -> str | None:
@@ -302,11 +323,11 @@ def _provider_category(provider: str) -> str | None:
     return None
 
 
-def pick(frame: Frame, product: Product, now: float) -> Frame:
-    """The customer chose ``product`` (from a list, or the only match): the current item resolves to it."""
+def pick(frame: Frame, product: Product, now: float, *, auto: bool = False) -> Frame:
+    """The current item resolves to ``product``: chosen by the customer, or (``auto``) the only
+    match of what they said."""
     current = frame.current
-    item = replace(current, product=product, category=current.category or product.category,
-                   provider=product.provider or current.provider)
+    item = replace(current, product=product, category=current.category or product.category, auto=auto)
     if current.kind is not None and item.kind != current.kind:
         item = replace(item, target=None)
     return frame.with_current(item, now)
@@ -317,24 +338,28 @@ def phone_operator(target: str | None) -> str | None:
 
 
 def next_step(frame: Frame) -> tuple[Step, Item]:
-    """What the conversation does next for the frame's current item."""
+    """What the conversation does next, and for which item (:attr:`Frame.current`): every item is
+    resolved first, then every target asked for, then every number checked against its product's
+    operator; then all are quoted together."""
     item = frame.current
     if item.product is None:
-        if not item.described:
-            return "ask_what", item
-        return "resolve", item
+        return ("resolve" if item.described else "ask_what"), item
     if not item.target:
         return "ask_target", item
     if item.target.endswith("|"):
         return "ask_zone", item
-    p = item.product
-    if p.category in PHONE_CATEGORIES and item.target != targets.SELF:
-        operator = phone_operator(item.target)
-        if operator and p.provider and operator != p.provider:
-            return "mismatch", item
-    if any(i.product is None or not i.target for i in frame.items):
-        return "resolve", frame.current
+    if mismatched(item):
+        return "mismatch", item
     return "quote", item
+
+
+def mismatched(item: Item) -> bool:
+    """A phone product for a number of another operator (ported numbers exist, so we ask)."""
+    p = item.product
+    if p is None or p.category not in PHONE_CATEGORIES or not item.target or not p.provider:
+        return False
+    operator = phone_operator(item.target)
+    return operator is not None and operator != p.provider
 
 
 def expire(frame: Frame, now: float) -> Frame:

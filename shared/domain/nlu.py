@@ -40,15 +40,18 @@ def _words(*phrases: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(phrases) + r")\b")
 
 
-_CONFIRM_WORDS = (r"ya+|iya+|iy|y|yes|yup|ok+|oke+|okey|okay|sip+|siap|gas+|lanjut+|lanjutkan|jadi|betul|benar|"
+_CONFIRM_WORDS = (r"ya+|iya+|iy|y|yes|yup|ok+|oke+|okey|okay|sip+|siap|gas+|gaskeun|gass+keun|gaskan|cus+|kuy|"
+                  r"lanjut+|lanjutkan|jadi|betul|benar|ambil|ambil aja|ambil deh|yaudah|ya udah|udah itu aja|"
                   r"bener|setuju|boleh|mau|confirm|konfirmasi|deal|proses|bayar|sure|go ahead|yes please|please|proceed|okey dokey|"
                   r"of course|alright|all right")
 CONFIRM = re.compile(rf"^{_FILLER}(?:(?:{_CONFIRM_WORDS})\b[\s.!,👍🙏]*{_FILLER})+[\s.!?,👍🙏]*$")
 CANCEL = _words("batal", "batalin", "batalkan", "cancel", "ga jadi", "gak jadi", "nggak jadi", "ngga jadi",
+                "gajadi", "gak jd", "ga jd", "gk jd", "gkjd", "gjd", "nggak jd", "tidak jd",
                 "enggak jadi", "tidak jadi", "gk jadi", "g jadi", "tdk jadi", "ngak jadi", "cancel it",
                 "don't want it", "dont want it")
 # "not now" said alone: a cancel only when that is the whole message ("ga usah struk" is not one)
-SOFT_CANCEL = re.compile(rf"^{_FILLER}(?:nanti aja|nanti dulu|nanti deh|skip|skip dulu|skip aja|ga usah|gak usah|"
+SOFT_CANCEL = re.compile(rf"^{_FILLER}(?:nanti aja|nanti dulu|nanti deh|ntar aja|ntar dulu|ntar deh|entar aja|"
+                         rf"nanti ya|ntar ya|skip|skip dulu|skip aja|ga usah|gak usah|"
                          rf"nggak usah|ngga usah|gk usah|tidak usah|ga dulu|gak dulu|nggak dulu|belum dulu|"
                          rf"lain kali aja|lain kali|never ?mind|no thanks)\b{_FILLER}[\s.!🙏]*$")
 COMPLAINT = _words("gagal", "belum masuk", "blm masuk", "belom masuk", "ga masuk", "gak masuk", "tidak masuk",
@@ -61,7 +64,9 @@ STATUS = _words("status", "cek pesanan", "cek order", "cek orderan", "cek trx", 
                 "pesananku", "orderan", "orderanku", "riwayat", "history", "sudah diproses", "udah diproses",
                 "udah masuk belum", "sudah masuk belum", "lacak", "udah masuk blm", "udh masuk belum", "dah masuk belum",
                 "sudah dikirim belum", "udah dikirim belum", "order status", "my order", "my orders",
-                "where is my order", "track", "order history", "transaksi saya", "transaksiku")
+                "where is my order", "track", "order history", "transaksi saya", "transaksiku", "udh masuk blm",
+                "udah masuk blm", "sdh masuk blm", "dah masuk blm", "udh masuk belum", "udah masuk apa belum",
+                "sudah sampai belum", "udah sampe belum", "udh sampe blm")
 DEPOSIT = _words("depo", "deposit", "depot", "topup saldo", "top up saldo", "top_up saldo", "isi saldo",
                  "tambah saldo", "isi deposit", "ngisi saldo")
 BALANCE = re.compile(r"\bsaldo\b|\bmutasi\b|\bbalance\b")
@@ -80,10 +85,12 @@ GREETING = _words("halo+", "hal+o", "hai+", "hi+", "hello", "helo", "pagi", "sia
                   "apa kabarnya", "gimana kabarnya", "how are you", "good morning", "good afternoon",
                   "good evening")
 THANKS = re.compile(rf"^{_FILLER}(?:(?:oh+|o+|wah+|wih+|ok[e]?|oke+|sip+|siap|baik|mantap)\s+)*(?:makasih+|makasi+|mksh|makasih banyak|terima ?kasih+|trims|"
+                    rf"thank you so much|thank you very much|thanks a lot|thanks so much|many thanks|"
                     rf"thanks?|thank you|thx|tq|ty|suwun|matur nuwun|nuhun)\b(?:{_FILLER}|banyak|ya+|yaa+|[\s.!🙏😊👍])*$")
 SALAM = _words("assalamualaikum", "assalamu'alaikum", "asalamualaikum", "assalamu alaikum", "assalamualaikum wr wb",
                "salamualaikum", "samlekom", "ass?alam", "aslm")
-ABOUT = _words("bot", "robot", "chatbot", "orang asli", "manusia", "sama orang", "ini orang",
+ABOUT = _words("bot", "robot", "chatbot", "orang asli", "manusia", "sama orang", "ini orang", "ada orang",
+               "kamu siapa", "anda siapa", "siapa kamu", "siapa ini", "ini siapa", "who are you", "who is this",
                "beneran orang", "are you a bot", "are you human")
 CALL_ONLY = re.compile(rf"^(?:(?:p|admin|{_FILLER_WORDS})\b\s*)+[.!?]*$")  # "kak", "p", "min?"
 PRICE = _words("harga", "hrg", "berapa", "brp", "berapaan", "price", "harganya", "pricelist", "price list",
@@ -103,7 +110,7 @@ HISTORY = _words("riwayat", "histori", "history", "transaksi saya", "transaksiku
 QUESTION = re.compile(r"\?\s*$|^(?:apa|apakah|siapa|kapan|dimana|di mana|kenapa|mengapa|gimana|bagaimana|berapa|"
                       r"what|who|when|where|why|how|is|are|can|do|does)\b")
 # connectors between several requests in one message
-SPLIT = re.compile(r"\s*(?:\n+|;|,\s*(?:terus|trus|lalu|sama|dan|and|then|plus)?|\b(?:terus|trus|lalu|habis itu|abis itu|"
+SPLIT = re.compile(r"\s*(?:\n+|;|,(?!\d)\s*(?:terus|trus|lalu|sama|dan|and|then|plus)?|\b(?:terus|trus|lalu|habis itu|abis itu|"
                    r"sama|and then|then|plus|dan juga|juga)\b)\s*")
 AMENDS = re.compile(r"^\s*(?:eh+|ehh|oh|eits|ralat|salah|maaf)\b|\b(?:ganti|gnti|ubah|jadi(?:in)?|aja|aj|saja|deh|instead|"
                     r"change|make it)\b|^\s*(?:yang|yg)\b")
@@ -159,6 +166,11 @@ def strip_target(text: str, target: str | None) -> str:
 
 
 def understand(text: str) -> Understanding:
+    """The message's intent and slots; of a message with several requests, the first one's."""
+    return requests(text)[0]
+
+
+def _understand(text: str) -> Understanding:
     raw = (text or "").strip()
     lowered = re.sub(r"\s+", " ", raw.lower())
     slots: dict[str, Any] = {}
@@ -170,9 +182,15 @@ def understand(text: str) -> Understanding:
         raw = raw.replace(ref.group(1), " ")
 
     game_id = GAME_ID_ONLY.match(lowered)
-    if game_id:  # "69827740 (2126)": a Mobile Legends user id and zone id, not an amount
-        return Understanding("buy", {"target": f"{game_id.group(1)}|{game_id.group(2)}"},
-                             SearchQuery(target=f"{game_id.group(1)}|{game_id.group(2)}"))
+    if game_id and (len(game_id.group(1)) > 10 or targets.find_phones(raw)):
+        game_id = None  # a phone or a meter and an amount ("081234567890 25000"), not a game id and zone
+    ml = (targets.find_target(raw, category="game", provider="MOBILE LEGENDS")
+          if not game_id and not targets.find_phones(raw) else None)
+    if game_id or (ml and not ml.endswith("|") and len(ml.split("|")[0]) <= 10 and not re.sub(rf"[^a-z]|\b(?:{_FILLER_WORDS}|user)\b", "",
+                                                                strip_target(lowered, ml))):
+        # "69827740 (2126)", "id 12345678 server 2126": a Mobile Legends user id and zone id, not an amount
+        both = f"{game_id.group(1)}|{game_id.group(2)}" if game_id else ml
+        return Understanding("buy", {"target": both}, SearchQuery(target=both))
     choice = CHOICE.match(lowered)
     if choice and 1 <= int(choice.group(1)) <= 10:
         return Understanding("buy", {"choice": int(choice.group(1))})
@@ -188,13 +206,15 @@ def understand(text: str) -> Understanding:
     first = parse_query(lowered)
     target = targets.find_target(raw, category=first.category, provider=first.provider)
     query = parse_query(strip_target(lowered, target)) if target else first
+    said_provider = parse_query(targets.strip_phones(lowered)).provider is not None
+    if query.provider is not None and not said_provider and query.category in (None, "pulsa", "data"):
+        query = replace(query, provider=None)  # read off another number in the message, not said
     if target and query.category is None and query.provider not in vocab.EWALLETS and target.startswith("08") \
             and (query.nominal or query.max_price) and query.provider not in vocab.GAMES:
         query = replace(query, category="pulsa")  # "0857… tolong isiin 20rb" is pulsa
     named = query.structured  # what the words say, before the number's operator is added
     if target and target.startswith("08") and query.provider is None and query.category in (None, "pulsa", "data"):
         query = replace(query, provider=vocab.provider_from_phone(target))
-    said_provider = query.provider is not None and parse_query(targets.strip_phones(lowered)).provider is not None
     inferred = frozenset() if query.provider is None or said_provider else frozenset({"provider"})
     query = replace(query, target=target)
     slots.update(_product_slots(query))
@@ -250,7 +270,9 @@ def understand(text: str) -> Understanding:
         return result("about")
     if HELP.search(lowered):
         return result("help")
-    if (GREETING.search(lowered) and len(lowered.split()) <= 6) or CALL_ONLY.match(lowered) \
+    greets = GREETING.search(lowered)
+    if (greets and (len(lowered.split()) <= 3 or (greets.start() == 0 and len(lowered.split()) <= 6))) \
+            or CALL_ONLY.match(lowered) \
             or (SALAM.search(lowered) and len(lowered.split()) <= 8):
         if SALAM.search(lowered):
             slots["salam"] = True  # answered in kind
@@ -276,9 +298,26 @@ def _product_slots(q: SearchQuery) -> dict[str, Any]:
     return slots
 
 
+def opens_with_salam(text: str) -> bool:
+    """Whether the message (or its first line) opens with the salam ("assalamualaikum kak\npulsa…")."""
+    first = (text or "").strip().lower().split("\n", 1)[0]
+    return bool(SALAM.search(first)) and len(first.split()) <= 6
+
+
+def burst_intent(text: str) -> str | None:
+    """The one line of a burst ("ya\nmakasih kak") that decides it: a confirmation or a cancel."""
+    lines = [line for line in (text or "").split("\n") if line.strip()]
+    if len(lines) < 2:
+        return None
+    intents = {_understand(line).intent for line in lines}
+    if "cancel" in intents:
+        return "cancel" if "confirm" not in intents else None
+    return "confirm" if "confirm" in intents and intents <= {"confirm", "thanks", "greeting", "other"} else None
+
+
 def names_a_product(text: str) -> bool:
     """Whether ``text`` names anything about a product (a category, operator, amount, quota...)."""
-    q = parse_query(text)
+    q = parse_query(targets.strip_phones(text))  # a number's operator is no product named
     return any(v is not None for v in (q.category, q.provider, q.nominal, q.max_price, q.min_quota_gb, q.units))
 
 
@@ -287,11 +326,11 @@ def requests(text: str) -> list[Understanding]:
     or the whole message as one when it holds fewer than two."""
     parts = [p for p in SPLIT.split(text or "") if p and p.strip()]
     if len(parts) < 2:
-        return [understand(text)]
-    found = [understand(p) for p in parts]
+        return [_understand(text)]
+    found = [_understand(p) for p in parts]
     products = [u for u in found if u.intent in ("buy", "search", "price_check") and _names(u)]
     if len(products) < 2:
-        return [understand(text)]
+        return [_understand(text)]
     return products
 
 

@@ -209,7 +209,9 @@ def _category(provider: str | None, words: list[str], q: SearchQuery) -> str | N
         return "voucher"
     if provider == "NETFLIX":
         return "other"
-    specific = [w for w in words if w != "ewallet" or provider is None]
+    # "top up" says e-wallet only when nothing more specific is said ("top up token listrik 50rb")
+    strong = [w for w in words if w != "ewallet"]
+    specific = strong or (words if provider is None else [])
     if provider in vocab.OPERATORS:
         if q.min_quota_gb is not None or q.min_validity_days is not None:
             return "data"

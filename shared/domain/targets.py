@@ -44,15 +44,28 @@ def find_phones(text: str) -> list[str]:
     """Every mobile number in ``text``, in order, without repeats."""
     found: list[str] = []
     for match in _PHONE.finditer(text):
-        phone = normalize_phone(match.group(0))
+        phone = _phone_in(match.group(0))
         if phone and phone not in found:
             found.append(phone)
     return found
 
 
+def _phone_in(written: str) -> str | None:
+    """The number in a match that may have run on into an amount ("0812… 25rb" matched "0812… 25"):
+    the longest prefix, cut at a space, that is a mobile number."""
+    while True:
+        phone = normalize_phone(written)
+        parts = written.strip().rsplit(None, 1)
+        if phone or len(parts) < 2:
+            return phone
+        written = parts[0]
+
+
 def strip_phones(text: str) -> str:
     """``text`` without its mobile numbers (whose operator is a hint, not a word the customer said)."""
-    return _PHONE.sub(" ", text)
+    for phone in find_phones(text):
+        text = re.sub(r"[\s\-.]*".join(re.escape(d) for d in phone[1:]), " ", text, count=1)
+    return re.sub(r"(?:\+?62|\b0)\s(?=\s)", " ", text)
 
 
 def find_phone(text: str) -> str | None:
@@ -82,6 +95,15 @@ def find_target(text: str, *, category: str | None = None, provider: str | None 
         if number and not number.group(1).startswith("08"):
             return number.group(1)
     return phone
+
+
+def find_numbers(text: str) -> list[str]:
+    """Every meter, IDPEL or customer number in ``text`` (digit runs that are not mobile numbers)."""
+    found: list[str] = []
+    for match in _DIGITS.finditer(text):
+        if not match.group(1).startswith("08") and match.group(1) not in found:
+            found.append(match.group(1))
+    return found
 
 
 def find_zone(text: str) -> str | None:

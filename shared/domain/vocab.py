@@ -28,7 +28,7 @@ PROVIDER_WORDS: dict[str, str] = {
     **dict.fromkeys(["gopay", "go_pay", "gojek"], "GOPAY"),
     **dict.fromkeys(["shopeepay", "shopee_pay", "shopee", "spay"], "SHOPEEPAY"),
     **dict.fromkeys(["linkaja", "link_aja"], "LINKAJA"),
-    **dict.fromkeys(["pln", "listrik", "token_listrik"], "PLN"),
+    **dict.fromkeys(["pln", "listrik", "token_listrik", "electricity"], "PLN"),
     **dict.fromkeys(["mobile_legends", "mobile_legend", "mobilelegend", "mobilelegends", "ml", "mlbb"],
                     "MOBILE LEGENDS"),
     **dict.fromkeys(["free_fire", "freefire", "ff"], "FREE FIRE"),

@@ -234,7 +234,7 @@ def test_a_whole_purchase_over_whatsapp_payloads(shop) -> None:
     world, phone = shop
     graph = phone.graph
     wa = world.customer()
-    phone.say(wa, "mau paket data xl dong")
+    phone.say(wa, "mau paket data tsel dong")  # the customer's 0813… is Telkomsel
     rows = phone.last(wa).json["interactive"]["action"]["sections"][0]["rows"]
     pick = rows[0]
     phone.post(customer_says(wa, list_reply(wa, pick["id"], pick["title"], pick["description"],

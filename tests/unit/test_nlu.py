@@ -12,7 +12,7 @@ from typing import get_args
 import pytest
 
 from shared.config import PROJECT_ROOT
-from shared.domain.nlu import Intent, understand
+from shared.domain.nlu import Intent, burst_intent, opens_with_salam, requests, understand
 
 CASES = [
     ("halo min", "greeting", {}),
@@ -58,6 +58,39 @@ CASES = [
     ("paket indosat 30 hari", "search", {"category": "data", "provider": "INDOSAT", "validity_days": 30}),
     ("pulsa 3 20rb", "buy", {"category": "pulsa", "provider": "TRI", "nominal": 20000}),
     ("apa kabar", "greeting", {}),
+    # a list row by its ordinal; the last one is -1
+    ("oke yang pertama", "buy", {"choice": 1}),
+    ("the second one", "buy", {"choice": 2}),
+    ("yang terakhir aja", "buy", {"choice": -1}),
+    # a number that ran on into the amount is still the number
+    ("isi pulsa ke 081234567890 25rb", "buy",
+     {"category": "pulsa", "provider": "TELKOMSEL", "nominal": 25000, "target": "081234567890"}),
+    # a Mobile Legends id and zone in the ways customers write them
+    ("id 55667788 server 2211", "buy", {"target": "55667788|2211"}),
+    ("ID: 12345678 Zone: 1234", "buy", {"target": "12345678|1234"}),
+    ("ml 86 diamond id 12345678 server 2126", "buy",
+     {"category": "game", "provider": "MOBILE LEGENDS", "units": 86, "target": "12345678|2126"}),
+    ("081234567890 25000", "buy",
+     {"category": "pulsa", "provider": "TELKOMSEL", "nominal": 25000, "target": "081234567890"}),
+    # several requests: the first one's understanding (the flows read each, see requests())
+    ("token 20rb ke meter 53211000012 terus pulsa xl 5rb ke 087812345678", "buy",
+     {"category": "pln", "provider": "PLN", "nominal": 20000, "target": "53211000012"}),
+    # the operator of another number in the message is not this one's
+    ("pulsa 10rb ke 081234567890 sama 085712345678", "buy",
+     {"category": "pulsa", "provider": "TELKOMSEL", "nominal": 10000, "target": "081234567890"}),
+    ("minta struknya dong", "receipt", {}),
+    ("riwayat", "check_status", {"history": True}),
+    ("udh masuk blm kak", "check_status", {}),
+    ("gajadi deh kak", "cancel", {}),
+    ("ntar aja ya kak", "cancel", {}),
+    ("gaskeun", "confirm", {}),
+    ("kamu siapa?", "about", {}),
+    ("siapa yang menang bola tadi malam?", "other", {"off_topic": True}),
+    ("i want to buy 20k credit for 081234567890", "buy",
+     {"category": "pulsa", "provider": "TELKOMSEL", "nominal": 20000, "target": "081234567890"}),
+    ("i want to top up a 50k electricity token for meter 53211000012", "buy",
+     {"category": "pln", "provider": "PLN", "nominal": 50000, "target": "53211000012"}),
+    ("thank you so much", "thanks", {}),
 ]
 
 
@@ -83,3 +116,18 @@ def test_cli_prints_only_the_json_and_touches_no_database_or_network() -> None:
     assert json.loads(run.stdout) == {"intent": "buy", "slots": {
         "category": "pulsa", "provider": "INDOSAT", "nominal": 20000, "target": "085712345678"}}
     assert run.stdout.count("\n") == 1
+
+
+def test_several_requests_are_split_and_each_keeps_its_target() -> None:
+    parts = requests("dana 50rb ke 081234567890, ff 70 diamond id 123456789")
+    assert [(u.slots.get("provider"), u.slots.get("target")) for u in parts] == [
+        ("DANA", "081234567890"), ("FREE FIRE", "123456789")]
+    assert len(requests("isi pulsa xl 1,5jt ke 087812345678")) == 1  # a decimal comma splits nothing
+
+
+def test_a_burst_is_decided_by_its_confirmation_or_cancel_line() -> None:
+    assert burst_intent("ya\nmakasih kak") == "confirm"
+    assert burst_intent("p\np\nbatal aja") == "cancel"
+    assert burst_intent("ya\nga jadi deh") is None  # both: nothing is decided for the customer
+    assert burst_intent("ya") is None
+    assert opens_with_salam("assalamualaikum kak\npulsa tsel 10rb") and not opens_with_salam("pulsa tsel 10rb")

@@ -48,8 +48,8 @@ from shared.domain.replies.quotes import (
     pay_hint, quote, quote_batch, quote_buttons, quote_expired, stale_button,
 )
 from shared.domain.replies.shop import (
-    MEDIA_NAMES, MEDIA_NAMES_EN, about_bot, clarify, greeting, help_menu, media_unsupported, off_topic, slow_down,
-    technical_problem, thanks,
+    MEDIA_NAMES, MEDIA_NAMES_EN, about_bot, clarify, greeting, help_menu, media_unsupported, off_topic, salam_back,
+    slow_down, technical_problem, thanks,
 )
 from shared.domain.replies.targets import (
     ask_target, ask_target_for_request, ask_zone, bad_target, bill_ask_number, bill_not_found, operator_mismatch,
@@ -64,7 +64,7 @@ __all__ = [
     "provider_name", "rupiah", "show_target", "sn_label", "target_label", "target_line", "wallet_name",
     # shop
     "MEDIA_NAMES", "MEDIA_NAMES_EN", "about_bot", "clarify", "greeting", "help_menu", "media_unsupported",
-    "off_topic", "slow_down", "technical_problem", "thanks",
+    "off_topic", "salam_back", "slow_down", "technical_problem", "thanks",
     # browse
     "alternatives", "choice_out_of_range", "nothing_found", "pick_from_list_first", "price", "product_gone",
     "product_list", "product_rows", "stale_list",

@@ -54,8 +54,9 @@ def category_name(category: str | None, *, lang: str = DEFAULT_LANG) -> str:
 
 
 def provider_name(provider: str) -> str:
-    """``TELKOMSEL`` → ``Telkomsel``; short names stay as they are (``XL``, ``TRI``)."""
-    return str(provider).title() if len(provider) > 3 else provider
+    """``TELKOMSEL`` → ``Telkomsel``, ``TRI`` → ``Tri`` (as product names spell them); other short
+    names stay as they are (``XL``, ``PLN``)."""
+    return str(provider).title() if len(provider) > 3 or provider == "TRI" else provider
 
 
 def wallet_name(provider: str | None) -> str:

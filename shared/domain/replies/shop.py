@@ -7,6 +7,14 @@ from typing import Any, Sequence
 from shared.domain.replies.common import DEFAULT_LANG, attr, pick
 
 
+def salam_back(name: str | None, *, lang: str = DEFAULT_LANG) -> str:
+    """A salam that opened a message with a request: answered in kind before the answer."""
+    first = name.split()[0] if name and name.split() else None
+    if lang == "en":
+        return f"Wa'alaikumsalam{' ' + first if first else ''} 🙏"
+    return f"Wa'alaikumsalam kak{' ' + first if first else ''} 🙏"
+
+
 def greeting(name: str | None, shop: str, *, salam: bool = False, lang: str = DEFAULT_LANG) -> str:
     first = name.split()[0] if name and name.split() else None
     if lang == "en":

@@ -21,7 +21,7 @@ from shared.domain.llm import ModelMessage, ModelRequest, ToolCall, ToolSpec
 from shared.domain.money import rupiah
 from shared.domain.nlu import Understanding, said_by, understand
 from shared.errors import AllModelsDown
-from shared.services.conversation import account, browse, pay
+from shared.services.conversation import account, browse, pay, rules
 from shared.services.conversation.context import TurnContext
 from shared.services.failover import ModelChain
 
@@ -147,12 +147,15 @@ class Agent:
         turn.facts["tool"] = call.name
         if call.name == "search_products":
             words = str(args.get("query") or turn.input.text)
-            said = said_by(understand(words), method=pay.method_in(turn.input.text), text=turn.input.text)
+            said = rules.said(turn, u)  # the customer's own words first: several requests, several numbers
+            if not isinstance(said, list) and words != turn.input.text:
+                said = said_by(understand(words), method=pay.method_in(turn.input.text), text=turn.input.text)
             budget = args.get("max_price")
-            if isinstance(budget, (int, float)) and budget > 0 and said.max_price is None:
-                said = replace(said, max_price=int(budget))
-            if not said.about_product and not said.target:
-                return False  # nothing the catalog could answer: let the rules handle the turn
+            if not isinstance(said, list):  # several requests keep what the customer said of each
+                if isinstance(budget, (int, float)) and budget > 0 and said.max_price is None:
+                    said = replace(said, max_price=int(budget))
+                if not said.about_product and not said.target:
+                    return False  # nothing the catalog could answer: let the rules handle the turn
             mode = u.intent if u.intent in ("search", "price_check") else "buy"
             browse.update(turn, said, mode=mode)
             return True

@@ -35,6 +35,7 @@ def update(turn: TurnContext, said: Said | list[Said], *, mode: Mode = "buy") ->
 def advance(turn: TurnContext, *, mode: Mode = "buy", refined: bool = False) -> None:
     """Take the frame's next step: resolve a product, ask for what is missing, warn, or quote."""
     for _ in range(frames.MAX_ITEMS + 1):
+        _own_number(turn)
         step, item = frames.next_step(turn.state.frame)
         if step == "resolve":
             if not resolve(turn, item, mode=mode, refined=refined):
@@ -58,12 +59,22 @@ def advance(turn: TurnContext, *, mode: Mode = "buy", refined: bool = False) -> 
         return
 
 
+def _own_number(turn: TurnContext) -> None:
+    """"nomor ini" for a phone or e-wallet product is the customer's WhatsApp number, checked like any
+    other against the product's operator (for a meter or a game id it stays a wrong target)."""
+    frame = turn.state.frame
+    for item in frame.items:
+        category = item.product.category if item.product else item.category
+        if item.target == targets.SELF and category in ("pulsa", "data", "ewallet") and turn.own(item.target):
+            frame = frame.with_item(item, replace(item, target=turn.own(item.target)), turn.now)
+    turn.state.frame = frame
+
+
 def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool:
     """Find the product for ``item``. Returns whether it resolved (else a list or a question was said)."""
     target = turn.own(item.target) if item.target else None
     if item.category in frames.PHONE_CATEGORIES and item.provider is None and target and target.startswith("08"):
-        item = replace(item, provider=frames.phone_operator(target))
-        turn.state.frame = turn.state.frame.with_current(item, turn.now)
+        item = replace(item, provider=frames.phone_operator(target))  # searched for, not said: kept as a hint
     q = item.query()
     hits = turn.deps.catalog.search(q, limit=turn.deps.limits.list_size)
     found = [Product.from_hit(h) for h in hits]
@@ -81,7 +92,7 @@ def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool
     single = exact[0] if len(exact) == 1 else None
     if single and (mode in ("buy", "price_check") or refined or item.target):
         turn.state.items = []
-        turn.state.frame = frames.pick(turn.state.frame, single, turn.now)
+        turn.state.frame = frames.pick(turn.state.frame, single, turn.now, auto=True)
         if mode == "price_check" and not item.target:
             turn.act("price", products=[single.code])
             turn.say(turn.words.price(single.as_json()))
@@ -183,6 +194,17 @@ def waiting_target(turn: TurnContext) -> Item | None:
     if turn.state.quote and item.product is not None:
         return item  # "eh ganti nomornya 0857…" corrects the quote
     return None
+
+
+def targets_in(turn: TurnContext, text: str, item: Item) -> list[str]:
+    """Every target of the item's kind in ``text`` ("0812… sama 0857…", two meter numbers)."""
+    category = item.product.category if item.product else item.category
+    if category in ("pulsa", "data", "ewallet"):
+        return targets.find_phones(text)
+    if category in ("pln", "bill"):
+        return targets.find_numbers(text)
+    one = target_in(turn, text, item)
+    return [one] if one else []
 
 
 def target_in(turn: TurnContext, text: str, item: Item) -> str | None:

@@ -30,17 +30,7 @@ def _summary(order: Order) -> dict[str, object]:
 
 def quote_frame(turn: TurnContext) -> None:
     """Every item of the frame has its product and target: quote them, one confirmation for all."""
-    pairs: list[tuple[Product, str]] = []
-    items = turn.state.frame.items
-    for item in items:
-        pairs += [(item.product, t) for t in _targets(turn, item.target, single=len(items) == 1)]
-    quote(turn, pairs)
-
-
-def _targets(turn: TurnContext, first: str, *, single: bool) -> list[str]:
-    """Several numbers in one message ("ke 0813… sama 0857…") make several orders of one product."""
-    found = targets.find_phones(turn.input.text) if single else []
-    return found if first in found and len(found) > 1 else [first]
+    quote(turn, [(item.product, item.target) for item in turn.state.frame.items])
 
 
 def quote(turn: TurnContext, pairs: list[tuple[Product, str]]) -> None:

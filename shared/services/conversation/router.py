@@ -16,8 +16,8 @@ confirmation is code reacting to the customer, never something the model can do.
 from __future__ import annotations
 
 from shared.domain import frame as frames
-from shared.domain.nlu import Understanding, understand
-from shared.domain.turns import ReplyChoice
+from shared.domain.nlu import Understanding, burst_intent, opens_with_salam, understand
+from shared.domain.turns import OutboundMessage, ReplyChoice
 from shared.errors import LeaseLost
 from shared.services.conversation import account, browse, buy
 from shared.services.conversation.context import Deps, Reply, TurnContext, TurnInput
@@ -59,6 +59,9 @@ class Conversation(TurnContext):
             self.facts["path"] = "prerouted"
             return self.reply()
         u = understand(text)
+        burst = burst_intent(text) if self.state.quotes else None
+        if burst and burst != u.intent:  # "ya\nmakasih kak" at a quote: the "ya" decides
+            u = Understanding(burst, {}, u.query, u.inferred)
         self.facts["intent"] = u.intent
         self.facts["slots"] = u.slots
         if self._follow(PREROUTE, u):
@@ -67,6 +70,8 @@ class Conversation(TurnContext):
         agent = self.deps.agent
         if agent is not None and self._within_budget() and agent.run(self, u):
             self.facts["path"] = "model"
+            self._moved_away()
+            self._salam_first()
             return self.reply()
         self._follow(RULES, u)
         return self.reply()
@@ -76,8 +81,14 @@ class Conversation(TurnContext):
             if rule(self, u):
                 self.facts["rule"] = name
                 self._moved_away()
+                self._salam_first()
                 return True
         return False
+
+    def _salam_first(self) -> None:
+        """A salam opening a request is answered in kind before the answer."""
+        if self.out and self.facts.get("action") != "greet" and opens_with_salam(self.input.text):
+            self.out.insert(0, OutboundMessage(text=self.words.salam_back(self.customer.name)))
 
     def _moved_away(self) -> None:
         """A quote the customer moved away from (a new list, another request) is never confirmed."""

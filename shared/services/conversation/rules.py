@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from shared.domain import frame as frames
 from shared.domain import targets
 from shared.domain.frame import Said
 from shared.domain.nlu import Understanding, adds_more, names_a_product, requests, said_by, strip_target
@@ -28,8 +27,8 @@ def said(c: TurnContext, u: Understanding) -> Said | list[Said]:
         return [said_by(p, method=method) for p in parts]
     one = said_by(u, method=method, more=adds_more(text), text=text)
     phones = targets.find_phones(text)
-    if len(phones) > 1 and one.category in frames.PHONE_CATEGORIES and one.provider is None:
-        return [replace(one, target=phone) for phone in phones]  # each number its own operator
+    if len(phones) > 1 and one.category in ("pulsa", "data", "ewallet"):
+        return [replace(one, target=phone) for phone in phones]  # each number its own item (and operator)
     return one
 
 
@@ -40,10 +39,14 @@ def pending_target(c: TurnContext) -> str | None:
     item = browse.waiting_target(c)
     if item is None:
         return None
-    target = browse.target_in(c, c.input.text, item)
-    if target and not names_a_product(strip_target(c.input.text.lower(), target)):
-        return target
-    return None
+    text = c.input.text
+    target = browse.target_in(c, text, item)
+    if target is None:
+        return None
+    rest = text.lower()
+    for one in [target] + browse.targets_in(c, text, item):
+        rest = strip_target(rest, one)
+    return None if names_a_product(rest) else target
 
 
 # -- the rules ------------------------------------------------------------------------------------
@@ -107,6 +110,12 @@ def _target(c: TurnContext, u: Understanding) -> bool:
     target = pending_target(c)
     if target is None:
         return False
+    found = browse.targets_in(c, c.input.text, browse.waiting_target(c))
+    if len(found) > 1:  # "0812… sama 0857…": the same request for each
+        c.state.frame = c.state.frame.fan_out(found, c.now)
+        c.facts["frame"] = "add"
+        browse.advance(c)
+        return True
     browse.update(c, Said(target=target))
     return True
 
