@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -151,3 +153,40 @@ def test_merging_is_total_and_the_last_word_wins(messages: list[dict]) -> None:
         step, _ = frames.next_step(frame)
         assert step in ("ask_what", "resolve")
         assert Frame.from_json(frame.as_json()) == frame
+
+
+S10 = Product("S10", "Telkomsel 10.000", 12_000, "pulsa", "TELKOMSEL", nominal=10_000)
+I10 = Product("I10", "Indosat 10.000", 12_800, "pulsa", "INDOSAT", nominal=10_000)
+
+
+def test_items_are_resolved_then_given_targets_then_checked_one_by_one() -> None:
+    frame = Frame(items=(Item(category="pulsa", nominal=10_000, product=S10, target="085712345678"),
+                         Item(category="pln", nominal=20_000)), at=1.0)
+    step, item = frames.next_step(frame)
+    assert step == "resolve" and item.category == "pln"  # every product first
+    pln = Product("PLN20", "PLN 20.000", 21_700, "pln", "PLN", nominal=20_000)
+    frame = frames.pick(frame, pln, now=2.0)
+    assert frame.items[1].product == pln and frame.items[0].product == S10
+    step, item = frames.next_step(frame)
+    assert step == "ask_target" and item.product == pln
+    frame, _ = frames.merge(frame, Said(target="53211000012"), now=3.0)
+    step, item = frames.next_step(frame)
+    assert step == "mismatch" and item.product == S10  # the Indosat number of the first item
+    assert frames.next_step(frame.with_item(item, replace(item, product=I10), now=4.0))[0] == "quote"
+
+
+def test_a_new_number_re_resolves_a_product_that_only_matched_the_old_numbers_operator() -> None:
+    auto = frames.pick(Frame(items=(Item(category="pulsa", nominal=10_000, target="081234567890"),), at=1.0),
+                       S10, now=1.0, auto=True)
+    frame, transition = frames.merge(auto, Said(target="085712345678"), now=2.0)
+    assert transition == "correct" and frame.current.product is None and frame.current.provider is None
+    chosen = frames.pick(Frame(items=(Item(category="pulsa", target="081234567890"),), at=1.0), S10, now=1.0)
+    frame, _ = frames.merge(chosen, Said(target="085712345678"), now=2.0)
+    assert frame.current.product == S10 and frames.next_step(frame)[0] == "mismatch"  # picked: warn, not swap
+
+
+def test_several_targets_for_one_request_fan_out() -> None:
+    frame = Frame(items=(Item(category="pulsa", provider="TELKOMSEL", nominal=10_000, product=S10),), at=1.0)
+    frame = frame.fan_out(["081234567890", "081398765432"], now=2.0)
+    assert [(i.product, i.target) for i in frame.items] == [(S10, "081234567890"), (S10, "081398765432")]
+    assert frames.next_step(frame)[0] == "quote"
