@@ -390,3 +390,11 @@ def test_mutations_show_when_each_movement_happened() -> None:
     assert replies.mutations([{"kind": "credit", "amount": 1_000, "note": "x"}], 1_000) == (
         "Saldo kakak *Rp1.000*. Mutasi terakhir:\n• Masuk Rp1.000 — x")  # rows without times, as before
     assert replies.mutations([], 0, lang="en") == "Your saldo is *Rp0*, no movements yet."
+
+
+def test_the_quote_follows_the_way_the_customer_asked_to_pay() -> None:
+    short = replies.pay_hint(22_700, 0, method="saldo")
+    assert "pakai saldo" in short and "kurang Rp22.700" in short and "*QRIS*" in short
+    assert "Rp22.700 short" in replies.pay_hint(22_700, 0, method="saldo", lang="en")
+    assert "pakai *QRIS*" in replies.pay_hint(10_000, 50_000, method="qris")
+    assert replies.pay_hint(10_000, 50_000).startswith("Dibayar dari saldo")

@@ -29,7 +29,18 @@ def quote_buttons(ref: str, *, saldo_covers: bool, lang: str = DEFAULT_LANG) -> 
     return [{"id": f"{a}:{ref}", "title": titles[a]} for a in actions]
 
 
-def pay_hint(total: int, saldo: int, *, lang: str = DEFAULT_LANG) -> str:
+def pay_hint(total: int, saldo: int, *, method: str | None = None, lang: str = DEFAULT_LANG) -> str:
+    """How this quote will be paid: saldo when it covers the total, else QRIS — or the way the
+    customer asked for ("pakai saldo", "qris") when they did."""
+    if method == "saldo" and saldo < total:
+        short = rupiah(total - saldo)
+        return pick(lang, f"Kakak mau bayar pakai saldo, tapi saldonya {rupiah(saldo)} (kurang {short}) 🙏 "
+                          "Balas *QRIS* untuk bayar pakai QRIS, atau isi saldo dulu (contoh: _depo 50rb_).",
+                    f"You'd like to pay from your saldo, but it's {rupiah(saldo)} ({short} short) 🙏 "
+                    "Reply *QRIS* to pay by QRIS, or top up first (e.g. _deposit 50k_).")
+    if method == "qris":
+        return pick(lang, "Bayarnya pakai *QRIS* ya kak. Balas *YA* untuk lanjut atau *BATAL*.",
+                    "You'll pay by *QRIS*. Reply *YES* to continue or *CANCEL*.")
     if saldo >= total:
         return pick(lang, f"Dibayar dari saldo kakak ({rupiah(saldo)}). Balas *YA* untuk bayar, "
                           "atau *QRIS* kalau mau bayar pakai QRIS.",
@@ -48,7 +59,8 @@ def duplicate_warning(recent: Any, *, lang: str = DEFAULT_LANG) -> str:
     return f"⚠️ Kakak baru beli yang sama {when} ({ref}). Yakin beli lagi?"
 
 
-def quote_batch(orders: Sequence[Any], ttl_minutes: int, saldo: int, *, lang: str = DEFAULT_LANG) -> str:
+def quote_batch(orders: Sequence[Any], ttl_minutes: int, saldo: int, *, method: str | None = None,
+                lang: str = DEFAULT_LANG) -> str:
     """One confirmation for one or several orders (several targets in one request)."""
     total = sum(int(attr(o, "price")) for o in orders)
     price_word, code_word = pick(lang, "Harga", "Price"), pick(lang, "Kode", "Code")
@@ -62,7 +74,7 @@ def quote_batch(orders: Sequence[Any], ttl_minutes: int, saldo: int, *, lang: st
     for o in orders:
         if attr(o, "recent_duplicate"):
             lines.append(duplicate_warning(attr(o, "recent_duplicate"), lang=lang))
-    lines.append(pay_hint(total, saldo, lang=lang))
+    lines.append(pay_hint(total, saldo, method=method, lang=lang))
     lines.append(pick(lang, f"Harga berlaku {ttl_minutes} menit ya.", f"Prices are valid for {ttl_minutes} minutes."))
     return "\n".join(lines)
 

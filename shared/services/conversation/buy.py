@@ -87,7 +87,7 @@ def show_quotes(turn: TurnContext, made: list[Order]) -> None:
     ttl = turn.deps.limits.quote_ttl_minutes
     rows = [q.as_json() for q in turn.state.quotes]
     text = (turn.words.bill_quote(rows[0], ttl, turn.customer.saldo) if first.kind == "pascabayar"
-            else turn.words.quote_batch(rows, ttl, turn.customer.saldo))
+            else turn.words.quote_batch(rows, ttl, turn.customer.saldo, method=turn.state.frame.method))
     total = sum(o.price for o in made)
     turn.say(text, buttons=turn.words.quote_buttons(first.ref, saldo_covers=turn.customer.saldo >= total))
 
