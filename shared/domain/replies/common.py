@@ -74,8 +74,9 @@ def describe(query: Mapping[str, Any], *, lang: str = DEFAULT_LANG) -> str:
         parts.append(rupiah(attr(query, "nominal")).replace("Rp", ""))
     if attr(query, "units"):
         parts.append(pick(lang, f"{attr(query, 'units')} diamond", f"{attr(query, 'units')} diamonds"))
-    if attr(query, "min_quota_gb"):
-        parts.append(f"{attr(query, 'min_quota_gb'):g} GB")
+    quota = attr(query, "min_quota_gb") or attr(query, "quota_gb")  # a search, or a request (frame.Item)
+    if quota:
+        parts.append(f"{float(quota):g} GB")
     if attr(query, "max_price"):
         parts.append(pick(lang, f"di bawah {rupiah(attr(query, 'max_price'))}",
                           f"under {rupiah(attr(query, 'max_price'))}"))

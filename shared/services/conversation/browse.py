@@ -49,11 +49,11 @@ def advance(turn: TurnContext, *, mode: Mode = "buy", refined: bool = False) -> 
             ask_target(turn, item)
         elif step == "ask_zone":
             turn.act("ask_zone", products=[item.product.code])
-            turn.say(turn.words.ask_zone(item.product.as_json(), item.target.rstrip("|")))
+            turn.say(turn.words.ask_zone(item.product, item.target.rstrip("|")))
         elif step == "mismatch":
             operator = frames.phone_operator(item.target)
             turn.act("operator_mismatch", products=[item.product.code], target=item.target, operator=operator)
-            turn.say(turn.words.operator_mismatch(item.product.as_json(), item.target, operator))
+            turn.say(turn.words.operator_mismatch(item.product, item.target, operator))
         else:
             buy.quote_frame(turn)
         return
@@ -81,7 +81,7 @@ def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool
     if not found:
         turn.state.items = []
         turn.act("nothing_found", products=[])
-        turn.say(turn.words.nothing_found(item.as_json()))
+        turn.say(turn.words.nothing_found(item))
         return False
     exact = [p for p in found if _exact(p, item)]
     asked_exact = item.nominal is not None or item.units is not None or item.quota_gb is not None
@@ -95,7 +95,7 @@ def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool
         turn.state.frame = frames.pick(turn.state.frame, single, turn.now, auto=True)
         if mode == "price_check" and not item.target:
             turn.act("price", products=[single.code])
-            turn.say(turn.words.price(single.as_json()))
+            turn.say(turn.words.price(single))
             return False
         return True
     if mode == "buy" and asked_exact and item.category in ("pulsa", "data") and item.provider is None \
@@ -103,7 +103,7 @@ def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool
         # "pulsa 10rb": the number decides the operator
         turn.state.items = []
         turn.act("ask_target", products=[])
-        turn.say(turn.words.ask_target_for_request(item.as_json()))
+        turn.say(turn.words.ask_target_for_request(item))
         return False
     show(turn, found, item)
     return False
@@ -120,18 +120,16 @@ def _exact(p: Product, item: Item) -> bool:
 
 def show(turn: TurnContext, found: list[Product], item: Item, *, alternatives: bool = False) -> None:
     turn.state.show(found)
-    rows = [p.as_json() for p in found]
-    query = item.as_json()
     turn.act("list", products=[p.code for p in found], **({"alternatives": True} if alternatives else {}))
-    text = turn.words.alternatives(rows, query) if alternatives else turn.words.product_list(rows, query)
-    turn.say(text, list=turn.words.product_rows(rows, query, alternatives=alternatives))
+    text = turn.words.alternatives(found, item) if alternatives else turn.words.product_list(found, item)
+    turn.say(text, list=turn.words.product_rows(found, item, alternatives=alternatives))
 
 
 def ask_target(turn: TurnContext, item: Item) -> None:
     product = item.product
     known = turn.state.targets.get(item.kind or "")
     turn.act("ask_target", products=[product.code])
-    turn.say(turn.words.ask_target(product.as_json(), suggested=known))
+    turn.say(turn.words.ask_target(product, suggested=known))
 
 
 def choose(turn: TurnContext, index: int) -> None:
@@ -191,8 +189,8 @@ def waiting_target(turn: TurnContext) -> Item | None:
         return item
     if item.product is None and turn.state.last == "ask_target" and item.category:
         return item
-    if turn.state.quote and item.product is not None:
-        return item  # "eh ganti nomornya 0857…" corrects the quote
+    if item.product is not None and (turn.state.quote or turn.state.last == "operator_mismatch"):
+        return item  # "eh ganti nomornya 0857…" corrects the quote, or answers the operator warning
     return None
 
 

@@ -47,7 +47,7 @@ def quote(turn: TurnContext, pairs: list[tuple[Product, str]]) -> None:
         if target is None or not targets.valid_for(target, product.category, product.provider):
             _forget_target(turn, product)
             turn.act("bad_target", products=[product.code])
-            turn.say(turn.words.bad_target(product.as_json()))
+            turn.say(turn.words.bad_target(product))
             return
         resolved.append((product, target))
     old = [q.ref for q in turn.state.quotes]
@@ -85,9 +85,9 @@ def show_quotes(turn: TurnContext, made: list[Order]) -> None:
     first = made[0]
     turn.act("quote", products=[o.code for o in made], order=_summary(first), orders=[_summary(o) for o in made])
     ttl = turn.deps.limits.quote_ttl_minutes
-    rows = [q.as_json() for q in turn.state.quotes]
-    text = (turn.words.bill_quote(rows[0], ttl, turn.customer.saldo) if first.kind == "pascabayar"
-            else turn.words.quote_batch(rows, ttl, turn.customer.saldo, method=turn.state.frame.method))
+    quotes = turn.state.quotes
+    text = (turn.words.bill_quote(quotes[0], ttl, turn.customer.saldo) if first.kind == "pascabayar"
+            else turn.words.quote_batch(quotes, ttl, turn.customer.saldo, method=turn.state.frame.method))
     total = sum(o.price for o in made)
     turn.say(text, buttons=turn.words.quote_buttons(first.ref, saldo_covers=turn.customer.saldo >= total))
 
