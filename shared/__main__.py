@@ -114,16 +114,20 @@ def _demo(args: argparse.Namespace) -> int:
     from shared.services.catalog import sync_catalog
     from shared.services.demo import Demo
 
-    app = bootstrap(demo_settings(), messenger=TerminalMessenger(sys.stdout))
-    if not args.verbose and not os.environ.get("LOG_LEVEL"):
-        logging.getLogger().setLevel(logging.WARNING)  # the chat is the output; logs only when asked
     interactive = sys.stdin.isatty()
+    # a script plays a new customer on every run (its transcript depends on nothing before it);
+    # the terminal chat is the same customer each time, as a phone would be
+    wa_id = os.environ.get("DEMO_WA_ID") or (DEMO_WA_ID if interactive else fresh_wa_id())
+    app = bootstrap(demo_settings(), messenger=TerminalMessenger(sys.stdout, only=wa_id))
+    if not args.verbose and not os.environ.get("LOG_LEVEL"):
+        logging.getLogger().setLevel(logging.ERROR)  # the chat is the output; logs with --verbose or LOG_LEVEL
     try:
         if app.catalog.stats().available == 0:
             print("Menyiapkan katalog dari sandbox Atlantic...", file=sys.stderr)
             sync_catalog(app.supplier, app.catalog)
         pipeline = app.pipeline
         demo = Demo(app)
+        demo.forget_stale()
         model = app.settings.model_backend()
         banner = (f"Bot Jual WA demo: {'Gemini' if model.kind == 'gemini' else 'mesin aturan (tanpa model)'}, "
                   f"data {app.settings.db_backend().kind}, Atlantic {app.settings.supplier_backend().kind}. "
@@ -132,9 +136,6 @@ def _demo(args: argparse.Namespace) -> int:
               file=sys.stdout if interactive else sys.stderr)
         if interactive:
             demo.start_background()
-        # a script plays a new customer on every run (its transcript depends on nothing before it);
-        # the terminal chat is the same customer each time, as a phone would be
-        wa_id = os.environ.get("DEMO_WA_ID") or (DEMO_WA_ID if interactive else fresh_wa_id())
         chat(pipeline, sys.stdin, sys.stdout, interactive=interactive, command=demo.command,
              after=demo.remember if interactive else demo.settle, wa_id=wa_id)
     finally:

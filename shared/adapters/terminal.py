@@ -23,15 +23,21 @@ def fresh_wa_id() -> str:
 
 
 class TerminalMessenger:
-    """Prints outbox rows; buttons are shown the way the WhatsApp Web bridge shows them."""
+    """Prints outbox rows; buttons are shown the way the WhatsApp Web bridge shows them.
 
-    def __init__(self, out: IO[str]) -> None:
+    With ``only`` it is that customer's phone: notices for the demo's earlier customers (a payment
+    of theirs closing) are taken as delivered without being printed into this chat."""
+
+    def __init__(self, out: IO[str], *, only: str | None = None) -> None:
         self.out = out
+        self.only = only
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def send(self, item: OutboxItem) -> str:
         with self._lock:
+            if self.only and item.wa_id != self.only:
+                return f"terminal.other.{next(self._ids)}"
             return self._print(item)
 
     def typing(self, wamid: str) -> None:

@@ -11,11 +11,15 @@ giga", then a number, then "lanjut". Each message's understanding is reduced to 
 - ``refine``: fills what the frame did not have yet (the operator, the quota, the number);
 - ``correct``: changes what the frame had ("eh yang xl", "ganti jadi 100 ribu aja"): the product
   resolved from the old values is dropped, so the request is resolved and quoted again;
-- ``add``: a message with several requests ("token 20rb ke meter A terus pulsa xl 5rb ke B"), or
-  "sekalian …" naming another product: one item per request, each with its own target.
+- ``add``: a message with several requests ("token 20rb ke meter A terus pulsa xl 5rb ke B"),
+  "sekalian …" naming another product, or another product said plainly while a quote waits (an
+  amending word — "eh", "aja", "ganti" — makes it ``new`` instead): one item per request, each with
+  its own target, quoted together.
 
 A frame expires :data:`FRAME_TTL_SECONDS` after its last change, and is cleared by the flows when
-its orders are confirmed or cancelled. :func:`next_step` decides what the conversation does next.
+its orders are paid or cancelled. Confirmed orders waiting for their payment keep it,
+``confirmed``: a message that amends it ("ganti jadi 25rb", "eh nomornya salah") re-quotes, and the
+waiting order and its QRIS are cancelled; anything else said plainly is another purchase. :func:`next_step` decides what the conversation does next.
 """
 
 from __future__ import annotations
@@ -159,6 +163,7 @@ class Frame:
     items: tuple[Item, ...] = ()
     method: str | None = None
     at: float = 0.0  # when it last changed (seconds, the turn's clock)
+    confirmed: bool = False  # its orders are confirmed and wait for their payment
 
     @property
     def current(self) -> Item:
@@ -170,6 +175,12 @@ class Frame:
                 if not ready(item):
                     return item
         return self.items[-1] if self.items else Item()
+
+    @property
+    def ready(self) -> bool:
+        """Every item has its product and its target (it was quoted, or is about to be)."""
+        return bool(self.items) and all(i.product is not None and i.target and not i.target.endswith("|")
+                                        for i in self.items)
 
     @property
     def empty(self) -> bool:
@@ -200,6 +211,8 @@ class Frame:
         out: dict[str, Any] = {"items": [i.as_json() for i in self.items], "at": self.at}
         if self.method:
             out["method"] = self.method
+        if self.confirmed:
+            out["confirmed"] = True
         return out
 
     @classmethod
@@ -207,7 +220,7 @@ class Frame:
         if not data:
             return cls()
         return cls(items=tuple(Item.from_json(i) for i in data.get("items") or ())[:MAX_ITEMS],
-                   method=data.get("method"), at=float(data.get("at") or 0))
+                   method=data.get("method"), at=float(data.get("at") or 0), confirmed=bool(data.get("confirmed")))
 
 
 def _kind(category: str | None, provider: str | None) -> str | None:
@@ -274,12 +287,19 @@ def merge(frame: Frame, said: Said | list[Said], now: float) -> tuple[Frame, Tra
         if said.method and said.method != frame.method:
             return replace(frame, method=method, at=now), "refine"
         return frame, "keep"
+    if frame.confirmed:
+        if not said.amends:  # the confirmed order waits for its payment; this is another purchase
+            return Frame(items=(_start(said),), method=said.method, at=now), "new"
+        frame = replace(frame, confirmed=False)  # "ganti jadi 25rb" after the QRIS: amend and quote again
     if not frame.items:
         return Frame(items=(_start(said),), method=method, at=now), "new"
     current = _unresolved(frame.current)
     if said.more and said.about_product and len(frame.items) < MAX_ITEMS:
         return replace(frame, items=frame.items + (_start(said),), method=method, at=now), "add"
     if _other_product(current, said):
+        if frame.ready and not said.amends and len(frame.items) < MAX_ITEMS:
+            # a quote waits and this is something else, said plainly: both, not one instead of the other
+            return replace(frame, items=frame.items + (_start(said),), method=method, at=now), "add"
         item = _start(said)
         if not item.target and current.target and _kind(item.category, item.provider) == current.kind:
             item = replace(item, target=current.target)  # pulsa → paket data: the same number

@@ -160,6 +160,8 @@ class ConversationState:
                 self.awaiting = Awaiting(refs, self.awaiting.total, self.awaiting.payment) if refs else None
             elif self.awaiting.payment and payment.get("status") not in (None, "pending"):
                 self.awaiting = None  # a deposit that settled or closed outside the turn
+            if self.awaiting is None:
+                self.frame = Frame()  # paid (or closed) meanwhile: that request is done
         for ref in paid:
             if ref not in self.settled:
                 self.settled.append(ref)

@@ -76,8 +76,8 @@ def find_phone(text: str) -> str | None:
 def find_target(text: str, *, category: str | None = None, provider: str | None = None) -> str | None:
     """The target written in ``text`` for a product of ``category``/``provider`` (or any kind)."""
     lowered = text.lower()
-    if _SELF.search(lowered):
-        return SELF
+    if _SELF.search(lowered) and not (find_phones(text) and category not in ("pln", "bill", "game")):
+        return SELF  # "ke nomorku 0812…" names the number: that one, not the WhatsApp sender's
     if category == "game" or provider in ("MOBILE LEGENDS",):
         ml = _ML.search(text)
         if ml and provider in (None, "MOBILE LEGENDS"):

@@ -43,6 +43,19 @@ class Demo:
         sandbox.pay(payment.atlantic_id)
         return f"QRIS {payment.ref} dibayar (Rp{payment.amount:,})".replace(",", ".")
 
+    def forget_stale(self) -> int:
+        """The sandbox starts empty on every run while the embedded database keeps the earlier
+        runs' QRIS: those can never be paid now, so they close as expired (and the reconciler stops
+        asking the sandbox about deposits it never made). Returns how many."""
+        sandbox = self.app.sandbox
+        if sandbox is None:
+            return 0
+        stale = [p for p in self.app.orders.claim_payments(limit=1000, lease=1, min_age=0)
+                 if p.atlantic_id not in sandbox.engine.deposits]
+        for payment in stale:
+            self.app.orders.settle_payment(payment.ref, "expired")
+        return len(stale)
+
     def settle(self, replies: list[Any], timeout: float = 20.0) -> None:
         """Scripted mode: reconcile until this customer's orders stop moving (or ``timeout``)."""
         self.remember(replies)

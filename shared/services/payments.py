@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from shared.domain import replies
 from shared.domain.orders import Order, Payment, gross_for_net, plan_checkout
-from shared.errors import AmountOutOfRange, SupplierError
+from shared.errors import AmountOutOfRange, InvalidRequest, SupplierError
 from shared.services.fulfilment import fulfil
 from shared.services.shop import Shop
 
@@ -80,7 +80,17 @@ def refresh_payment(shop: Shop, payment: Payment) -> Payment:
     """Ask Atlantic how the payment stands and apply *that* answer; cancel an expired unpaid one."""
     if payment.status != "pending" or not payment.atlantic_id:
         return payment
-    return apply_deposit(shop, payment, shop.supplier.deposit_status(payment.atlantic_id))
+    try:
+        deposit = shop.supplier.deposit_status(payment.atlantic_id)
+    except InvalidRequest:
+        if payment.expires_at is None or payment.expires_at.timestamp() > shop.clock():
+            raise
+        # Atlantic does not know it and its time is up: it can never be paid; stop asking
+        log.warning("deposit %s is unknown at Atlantic and expired: closed as expired", payment.ref)
+        settled = shop.orders.settle_payment(payment.ref, "expired")
+        after_settlement(shop, settled)
+        return settled
+    return apply_deposit(shop, payment, deposit)
 
 
 def deposit_matches(payment: Payment, deposit: Deposit) -> bool:

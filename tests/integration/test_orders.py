@@ -95,6 +95,22 @@ def test_unpaid_qris_expires_and_is_cancelled_at_atlantic(world: World) -> None:
     world.invariants()
 
 
+def test_a_deposit_atlantic_does_not_know_is_closed_once_expired_and_asked_about_until_then(world: World) -> None:
+    wa = world.customer()
+    ref = quote_ref(world.say(wa, "pulsa isat 10rb ke 085712345678"))
+    pay_ref = world.say(wa, "ya").facts["payment"]["ref"]
+    world.db.execute("update payments set atlantic_id = 'DEP-UNKNOWN', created_at = now() - interval '1 minute'"
+                     " where ref = %s", [pay_ref])
+    world.reconcile()
+    assert world.payment(pay_ref)["status"] == "pending"  # not yet expired: it may still appear
+    world.db.execute("update payments set expires_at = now() - interval '1 second', next_check_at = null where ref = %s",
+                     [pay_ref])  # its time is up, and it is due to be asked about again
+    world.reconcile()
+    assert world.payment(pay_ref)["status"] == "expired" and world.order(ref)["status"] == "expired"
+    assert "kedaluwarsa" in world.texts(wa)[-1]
+    world.invariants()
+
+
 def test_a_qris_paid_after_its_order_was_cancelled_lands_in_saldo(world: World) -> None:
     wa = world.customer()
     ref = quote_ref(world.say(wa, "pulsa tri 20rb ke 089612345678"))

@@ -21,7 +21,7 @@ XL_20K = Product("X20", "XL 20.000", 21_100, "pulsa", "XL", nominal=20_000)
 
 
 def said(text: str) -> Said:
-    return said_by(understand(text))
+    return said_by(understand(text), text=text)
 
 
 def run(*texts: str, start: Frame | None = None) -> tuple[Frame, list[str]]:
@@ -190,3 +190,22 @@ def test_several_targets_for_one_request_fan_out() -> None:
     frame = frame.fan_out(["081234567890", "081398765432"], now=2.0)
     assert [(i.product, i.target) for i in frame.items] == [(S10, "081234567890"), (S10, "081398765432")]
     assert frames.next_step(frame)[0] == "quote"
+
+
+def test_confirmed_orders_waiting_for_payment_are_amended_only_on_purpose() -> None:
+    waiting = Frame(items=(Item(category="pulsa", provider="TELKOMSEL", nominal=10_000, product=S10,
+                                target="081312345678"),), at=1.0, confirmed=True)
+    frame, transition = frames.merge(waiting, said("ganti jadi 25rb"), now=2.0)
+    assert transition == "correct" and not frame.confirmed and frame.current.nominal == 25_000
+    assert frame.current.target == "081312345678"
+    frame, transition = frames.merge(waiting, said("pulsa tsel 25rb 081312345678"), now=2.0)
+    assert transition == "new" and len(frame.items) == 1 and frame.current.product is None
+
+
+def test_another_product_said_plainly_while_a_quote_waits_is_added() -> None:
+    quoted = Frame(items=(Item(category="pulsa", provider="TELKOMSEL", nominal=5_000, product=S10,
+                               target="081311110001"),), at=1.0)
+    frame, transition = frames.merge(quoted, said("dana 20rb 081311112222"), now=2.0)
+    assert transition == "add" and [i.category for i in frame.items] == ["pulsa", "ewallet"]
+    frame, transition = frames.merge(quoted, said("eh dana 20rb aja"), now=2.0)
+    assert transition == "new" and [i.category for i in frame.items] == ["ewallet"]

@@ -25,6 +25,8 @@ def update(turn: TurnContext, said: Said | list[Said], *, mode: Mode = "buy") ->
     before = turn.state.frame
     after, transition = frames.merge(before, said, turn.now)
     turn.facts["frame"] = transition
+    if before.confirmed and not after.confirmed and transition != "new":
+        turn.facts["amends_confirmed"] = True  # the orders waiting for payment are replaced by the new quote
     turn.state.frame = after
     if transition == "keep" and not before.empty:
         advance(turn, mode=mode)

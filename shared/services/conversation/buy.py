@@ -51,6 +51,9 @@ def quote(turn: TurnContext, pairs: list[tuple[Product, str]]) -> None:
             return
         resolved.append((product, target))
     old = [q.ref for q in turn.state.quotes]
+    waiting = turn.state.awaiting
+    if waiting and waiting.refs and not waiting.deposit and turn.facts.get("amends_confirmed"):
+        _replace_confirmed(turn, waiting)
     batch = uuid.uuid4().hex[:12] if len(resolved) > 1 else None
     made: list[Order] = []
     try:
@@ -65,6 +68,16 @@ def quote(turn: TurnContext, pairs: list[tuple[Product, str]]) -> None:
     for ref in old[1:]:
         turn.deps.orders.cancel(turn.customer.id, ref)
     show_quotes(turn, made)
+
+
+def _replace_confirmed(turn: TurnContext, waiting: Awaiting) -> None:
+    """A new quote replaces orders confirmed but not paid yet: they and their QRIS are cancelled
+    (paid meanwhile after all? then the money lands in saldo, never lost)."""
+    for ref in waiting.refs:
+        turn.deps.orders.cancel(turn.customer.id, ref)
+    if waiting.payment:
+        pay.cancel_checkout(turn, waiting.payment)
+    turn.state.awaiting = None
 
 
 def _forget_target(turn: TurnContext, product: Product) -> None:
@@ -121,7 +134,10 @@ def confirm(turn: TurnContext, *, method: str | None = None) -> None:
     method = method or ("saldo" if turn.customer.saldo >= total else "qris")
     result = turn.deps.orders.confirm(turn.customer.id, refs, method=method)
     state.quotes = []
-    state.frame = Frame()
+    if result.outcome in ("paid", "already_paid", "expired"):
+        state.frame = Frame()  # done
+    else:  # a payment waits: the request stays, so that a correction re-quotes it
+        state.frame = replace(state.frame, confirmed=True)
     ready = [o for o in result.orders if o.status in ("confirmed", "paid")]
     facts = _summary(result.orders[0])
     if result.outcome in ("paid", "already_paid"):

@@ -56,8 +56,8 @@ def _confirm(c: TurnContext, u: Understanding) -> bool:
     if u.intent != "confirm":
         return False
     state = c.state
-    if state.quotes:
-        buy.confirm(c)
+    if state.quotes or (state.awaiting and state.frame.confirmed):
+        buy.confirm(c)  # the quote, or the QRIS already waiting shown again
         return True
     if browse.switch_operator(c) or browse.take_suggested(c):
         return True
