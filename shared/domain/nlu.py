@@ -9,8 +9,9 @@ bill_check, complaint, help, about (is this a bot?), thanks, receipt ("minta str
 Slots (absent ones omitted): category, provider, nominal, max_price, target, quota_gb,
 validity_days, units, quantity, method, ref — plus ``choice`` (a list item picked by number),
 ``sort`` (``price_asc``/``price_desc``) for follow-ups, ``salam`` (a greeting with the Islamic
-salam, answered in kind), ``history`` ("riwayat": the list of orders, not one status) and
-``off_topic`` (a question outside the shop).
+salam, answered in kind), ``history`` ("riwayat": the list of orders, not one status), ``pay``
+(``saldo`` | ``qris``: how to pay what is quoted, "pake saldo aja") and ``off_topic`` (a question
+outside the shop).
 
 A message can hold several requests ("token 20rb ke meter A terus pulsa xl 5rb ke B"):
 :func:`requests` splits it; :func:`said_by` reduces an understanding to what it said about the
@@ -66,7 +67,8 @@ STATUS = _words("status", "cek pesanan", "cek order", "cek orderan", "cek trx", 
                 "sudah dikirim belum", "udah dikirim belum", "order status", "my order", "my orders",
                 "where is my order", "track", "order history", "transaksi saya", "transaksiku", "udh masuk blm",
                 "udah masuk blm", "sdh masuk blm", "dah masuk blm", "udh masuk belum", "udah masuk apa belum",
-                "sudah sampai belum", "udah sampe belum", "udh sampe blm")
+                "sudah sampai belum", "udah sampe belum", "udh sampe blm", "udah bayar", "sudah bayar", "udh bayar",
+                "udah aku bayar", "sudah saya bayar", "udah ku bayar", "already paid", "i paid", "did it go through")
 DEPOSIT = _words("depo", "deposit", "depot", "topup saldo", "top up saldo", "top_up saldo", "isi saldo",
                  "tambah saldo", "isi deposit", "ngisi saldo")
 BALANCE = re.compile(r"\bsaldo\b|\bmutasi\b|\bbalance\b")
@@ -78,12 +80,15 @@ HELP = _words("help", "bantuan", "menu", "cara beli", "cara order", "cara pesan"
               "bisa apa", "caranya", "panduan", "tutorial", "cs", "admin", "jual apa", "jualan apa", "jual apa aja",
               "apa aja yang dijual", "apa saja yang dijual", "produk apa", "produknya apa", "bisa beli apa",
               "ada apa aja", "ada apa saja", "what do you sell", "what can you do", "how to buy", "how do i",
-              "what can i buy", "how does this work")
+              "what can i buy", "how does this work", "cara bayar", "bayarnya gimana", "bayar gimana",
+              "bayar pakai apa", "bayar pake apa", "how do i pay", "how to pay", "payment method")
 GREETING = _words("halo+", "hal+o", "hai+", "hi+", "hello", "helo", "pagi", "siang", "sore", "malam", "malem",
                   "assalamualaikum", "assalamu'alaikum", "asalamualaikum", "salam", "permisi",
                   "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "hey", "woi", "apa kabar",
                   "apa kabarnya", "gimana kabarnya", "how are you", "good morning", "good afternoon",
                   "good evening")
+ACK = re.compile(rf"^{_FILLER}(?:mantap+|mantul|mantab|joss?|keren|nice|great|cool|good|wokeh|okeh)\b{_FILLER}[\s.!👍🙏😊🔥]*$")
+THANKS_FIRST = re.compile(r"^(?:makasih+|makasi+|mksh|terima ?kasih+|trims|thanks?|thank you|thx|tq)\b")
 THANKS = re.compile(rf"^{_FILLER}(?:(?:oh+|o+|wah+|wih+|ok[e]?|oke+|sip+|siap|baik|mantap)\s+)*(?:makasih+|makasi+|mksh|makasih banyak|terima ?kasih+|trims|"
                     rf"thank you so much|thank you very much|thanks a lot|thanks so much|many thanks|"
                     rf"thanks?|thank you|thx|tq|ty|suwun|matur nuwun|nuhun)\b(?:{_FILLER}|banyak|ya+|yaa+|[\s.!🙏😊👍])*$")
@@ -91,6 +96,7 @@ SALAM = _words("assalamualaikum", "assalamu'alaikum", "asalamualaikum", "assalam
                "salamualaikum", "samlekom", "ass?alam", "aslm")
 ABOUT = _words("bot", "robot", "chatbot", "orang asli", "manusia", "sama orang", "ini orang", "ada orang",
                "kamu siapa", "anda siapa", "siapa kamu", "siapa ini", "ini siapa", "who are you", "who is this",
+               "buka 24 jam", "24 jam", "jam buka", "jam berapa buka", "open 24",
                "beneran orang", "are you a bot", "are you human")
 CALL_ONLY = re.compile(rf"^(?:(?:p|admin|{_FILLER_WORDS})\b\s*)+[.!?]*$")  # "kak", "p", "min?"
 PRICE = _words("harga", "hrg", "berapa", "brp", "berapaan", "price", "harganya", "pricelist", "price list",
@@ -114,10 +120,12 @@ SPLIT = re.compile(r"\s*(?:\n+|;|,(?!\d)\s*(?:terus|trus|lalu|sama|dan|and|then|
                    r"sama|and then|then|plus|dan juga|juga)\b)\s*")
 AMENDS = re.compile(r"^\s*(?:eh+|ehh|oh|eits|ralat|salah|maaf)\b|\b(?:ganti|gnti|ubah|jadi(?:in)?|aja|aj|saja|deh|instead|"
                     r"change|make it)\b|^\s*(?:yang|yg)\b")
+PAY_WITH = re.compile(r"\b(?:pakai|pake|pk|bayar|bayarnya|via|pay with|pay by|use|using)\s+(?:my\s+)?(saldo|balance|qris|qr)\b")
 MORE = _words("sekalian", "juga", "tambah", "tambahin", "plus", "also", "satu lagi")
 CHOICE = re.compile(
-    rf"^{_FILLER}(?:yang|yg|no|nomor|nomer|pilih|ambil|mau)?\s*(?:yang|yg)?\s*(?:no\.?|nomor|nomer|nmr)?\s*#?"
-    rf"(\d{{1,2}})(?:\s*(?:aja|ya|kak|deh|dong|min|saja|kk|ka))*\s*[.!]*$")
+    rf"^{_FILLER}(?:(?:oke+|ok|sip|ya)\b[\s,]*)?(?:yang|yg|no|nomor|nomer|pilih|ambil|mau|number|option|the)?\s*"
+    rf"(?:yang|yg)?\s*(?:no\.?|nomor|nomer|nmr|number|ke-?)?\s*#?"
+    rf"(\d{{1,4}})(?:\s*(?:aja|ya|kak|deh|dong|min|saja|kk|ka|please|pls))*\s*[.!]*$")
 ORDINALS = {"pertama": 1, "kesatu": 1, "satu": 1, "kedua": 2, "dua": 2, "ketiga": 3, "tiga": 3, "keempat": 4,
             "empat": 4, "kelima": 5, "lima": 5, "keenam": 6, "ketujuh": 7, "kedelapan": 8, "first": 1, "second": 2,
             "third": 3, "fourth": 4, "fifth": 5, "terakhir": -1, "last": -1, "paling bawah": -1, "paling atas": 1}
@@ -125,6 +133,8 @@ ORDINAL = re.compile(
     rf"^{_FILLER}(?:(?:oke+|ok|sip|ya|yes|iya)\b[\s,]*)?(?:yang|yg|the|pilih|ambil|mau|nomor|no)?\s*(?:yang|yg)?\s*"
     rf"({'|'.join(sorted(ORDINALS, key=len, reverse=True))})(?:\s*(?:one|aja|ya|kak|deh|dong|min|saja|kk|ka|please))*"
     rf"\s*[.!]*$")
+CHOICE_IN = re.compile(rf"\b(?:yang|yg|no|nomor|nomer|pilih)\s*(?:ke-?|no\.?|nomor)?\s*"
+                       rf"({'|'.join(sorted(ORDINALS, key=len, reverse=True))}|\d{{1,2}})\b(?!\s*(?:rb|ribu|k|gb|giga)\b)")
 GAME_ID_ONLY = re.compile(r"^\s*(?:id\s*)?(\d{5,12})\s*(?:\(|\||/|\s)\s*(\d{3,5})\s*\)?\s*$")
 # our references (BJ7KQ2M9XH), typed back in any case, maybe split in two ("bj7kq2-m9xh")
 REF = re.compile(r"\b((?:bj|py)[\s-]?[0-9a-z]{4}[\s-]?[0-9a-z]{4})\b", re.IGNORECASE)
@@ -192,15 +202,18 @@ def _understand(text: str) -> Understanding:
         both = f"{game_id.group(1)}|{game_id.group(2)}" if game_id else ml
         return Understanding("buy", {"target": both}, SearchQuery(target=both))
     choice = CHOICE.match(lowered)
-    if choice and 1 <= int(choice.group(1)) <= 10:
+    if choice and int(choice.group(1)) >= 1:  # a row; a larger one is read by the flows as an amount
         return Understanding("buy", {"choice": int(choice.group(1))})
     ordinal = ORDINAL.match(lowered)
     if ordinal:  # "oke yang pertama", "the second one"; -1 is the last row
         return Understanding("buy", {"choice": ORDINALS[ordinal.group(1)]})
     if CONFIRM.match(lowered):
         return Understanding("confirm", {})
-    if THANKS.match(lowered):
+    if THANKS.match(lowered) or ACK.match(lowered):
         return Understanding("thanks", {})
+    if THANKS_FIRST.match(lowered) and not COMPLAINT.search(lowered) and "belum" not in lowered \
+            and not BUY.search(lowered) and not targets.find_phones(raw):
+        return Understanding("thanks", {})  # "makasih kak, udah masuk pulsanya"
 
     # products first, then the target with what they tell us, then products again without it
     first = parse_query(lowered)
@@ -218,6 +231,12 @@ def _understand(text: str) -> Understanding:
     inferred = frozenset() if query.provider is None or said_provider else frozenset({"provider"})
     query = replace(query, target=target)
     slots.update(_product_slots(query))
+    picked = CHOICE_IN.search(strip_target(lowered, target)) if target else None
+    if picked:  # "yang kedua buat 0812…": a row of the list on screen, and where it goes
+        word = picked.group(1)
+        slots["choice"] = ORDINALS.get(word) or int(word)
+        for key in ("nominal", "max_price", "units"):
+            slots.pop(key, None)
     quantity = QUANTITY.search(lowered)
     if quantity and int(quantity.group(1)) > 1:
         slots["quantity"] = int(quantity.group(1))
@@ -225,7 +244,13 @@ def _understand(text: str) -> Understanding:
     def result(intent: Intent) -> Understanding:
         return Understanding(intent, slots, query, inferred)
 
-    if CANCEL.search(lowered) or SOFT_CANCEL.match(lowered):
+    cancel = CANCEL.search(lowered)
+    if cancel and named and AMENDS.search(lowered[cancel.end():]):
+        # "gajadi 100, 200rb aja", "ga jadi pulsa, token aja": a correction, read from its last clause
+        last = [p for p in re.split(r",|;|\btapi\b|\bjadi\b|\bganti\b", lowered[cancel.end():]) if p.strip()]
+        if last and last[-1] != lowered and names_a_product(last[-1]):
+            return _understand(last[-1] if not target else f"{last[-1]} {target}")
+    elif cancel or SOFT_CANCEL.match(lowered):
         return result("cancel")
     if RECEIPT.search(lowered) and not named:
         return result("receipt")
@@ -279,7 +304,11 @@ def _understand(text: str) -> Understanding:
         return result("greeting")
     if query.terms and BROWSE.search(lowered):
         return result("search")
-    if QUESTION.search(lowered) or len(lowered.split()) >= 4:
+    pay = PAY_WITH.search(lowered)
+    if pay:  # "pake saldo aja", "pay with saldo": how to pay what is quoted
+        slots["pay"] = "qris" if pay.group(1) in ("qris", "qr") else "saldo"
+        return result("other")
+    if QUESTION.search(lowered) or len(lowered.split()) >= 3:
         slots["off_topic"] = True  # a question or a sentence that names nothing we sell
     return result("other")
 

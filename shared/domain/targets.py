@@ -16,6 +16,7 @@ _PHONE = re.compile(r"(?<![\d])(?:\+?62[\s\-.]?|0)(8[\d\s\-.]{7,15}\d)(?![\d])")
 # "12345678 (1234)", "12345678|1234", "12345678/1234", "id 12345678 server 1234", "12345678 zone: 1234"
 _ZONE_WORD = r"(?:zone\s*id|zone|zona|server\s*id|server|srv|sv|sid)"
 _ML = re.compile(rf"(?<![\d])(\d{{5,12}})\s*(?:[(|/,\-]|\s)\s*(?:{_ZONE_WORD}\s*[:=.]?\s*)?\(?\s*(\d{{3,5}})\s*\)?(?![\d])", re.I)
+ZONE_WORD = re.compile(rf"\b{_ZONE_WORD}\b")
 _ZONE = re.compile(rf"^\D*?(?:{_ZONE_WORD}\s*[:=.]?\s*)?\(?\s*(\d{{3,5}})\s*\)?\D*$")
 _USER_ID = re.compile(r"(?<![\d])(\d{5,12})(?![\d])")
 _DIGITS = re.compile(r"(?<![\d])(\d{6,16})(?![\d])")

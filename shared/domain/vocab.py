@@ -101,7 +101,8 @@ dong deh donk sih nih kah ga gak nggak ngga enggak tidak tdk buat untuk utk ke d
 berapa brp harga hrg ini itu nomor nomer no tolong isi isiin cek ready apa aku saya gue gw ku kamu
 lagi lg yah kok kan tapi tp juga jg boleh bisa dari yang mana berapaan list daftar info ok oke
 harganya pake pakai via bayar jual punya cari nyari adakah tersedia stok stock i want to for my the a an
-please pls buy need get me is how much do you have what send""".split())
+please pls buy need get me is how much do you have what send goreng gorengan resep masak makan nasi
+mie bola main""".split())
 
 # mobile prefixes (ppob-domain): 5-digit ones first
 PREFIXES: list[tuple[str, str]] = [

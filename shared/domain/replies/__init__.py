@@ -26,6 +26,7 @@ from shared.domain.replies.account import MOVEMENT_NAMES, MOVEMENT_NAMES_EN, bal
 from shared.domain.replies.admin import admin_conflict, admin_escalation, admin_low_balance, admin_undelivered
 from shared.domain.replies.browse import (
     alternatives, choice_out_of_range, nothing_found, pick_from_list_first, price, product_gone, product_list,
+    target_noted_pick,
     product_rows, stale_list,
 )
 from shared.domain.replies.common import (
@@ -67,6 +68,7 @@ __all__ = [
     "off_topic", "salam_back", "slow_down", "technical_problem", "thanks",
     # browse
     "alternatives", "choice_out_of_range", "nothing_found", "pick_from_list_first", "price", "product_gone",
+    "target_noted_pick",
     "product_list", "product_rows", "stale_list",
     # targets
     "ask_target", "ask_target_for_request", "ask_zone", "bad_target", "bill_ask_number", "bill_not_found",

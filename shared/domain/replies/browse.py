@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from shared.domain.replies.common import DEFAULT_LANG, attr, describe, pick, rupiah
+from shared.domain.replies.common import DEFAULT_LANG, attr, describe, pick, rupiah, show_target
 
 
 def _numbered(head: str, items: Iterable[Any], tail: str) -> str:
@@ -60,6 +60,14 @@ def pick_from_list_first(*, lang: str = DEFAULT_LANG) -> str:
     """A number typed while no list is on screen."""
     return pick(lang, "Pilih dari daftar dulu ya kak 😊 Mau cari apa? Contoh: _pulsa tsel 25rb_",
                 "There's no list to pick from yet 😊 What are you looking for? E.g. _pulsa tsel 25k_")
+
+
+def target_noted_pick(target: str, n: int, *, lang: str = DEFAULT_LANG) -> str:
+    """A number (or meter, or id) sent while a list waits for a choice: kept, and the choice asked for."""
+    shown = show_target(target)
+    return pick(lang, f"Oke kak, *{shown}* aku catat 👍 Tinggal pilih produknya dari daftar di atas ya, "
+                      f"balas angka 1 sampai {n}.",
+                f"Got it, *{shown}* noted 👍 Now just pick a product from the list above: reply 1 to {n}.")
 
 
 def choice_out_of_range(n: int, *, lang: str = DEFAULT_LANG) -> str:

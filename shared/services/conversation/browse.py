@@ -7,6 +7,7 @@ tools) changed the frame.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Literal
 
@@ -82,6 +83,10 @@ def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool
     found = [Product.from_hit(h) for h in hits]
     if not found:
         turn.state.items = []
+        if not q.structured:  # free words only ("ada diskon?"): no product was asked for
+            turn.act("clarify")
+            turn.say(turn.words.clarify())
+            return False
         turn.act("nothing_found", products=[])
         turn.say(turn.words.nothing_found(item))
         return False
@@ -92,6 +97,11 @@ def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool
         show(turn, found, item, alternatives=True)
         return False
     single = exact[0] if len(exact) == 1 else None
+    if not single and item.target and turn.state.items and [p.code for p in turn.state.items] == [p.code for p in found]:
+        # a number sent while this very list waits for a choice: keep it, ask for the choice
+        turn.act("ask_choice", products=[p.code for p in found])
+        turn.say(turn.words.target_noted_pick(turn.own(item.target) or item.target, len(found)))
+        return False
     if single and (mode in ("buy", "price_check") or refined or item.target):
         turn.state.items = []
         turn.state.frame = frames.pick(turn.state.frame, single, turn.now, auto=True)
@@ -129,20 +139,49 @@ def show(turn: TurnContext, found: list[Product], item: Item, *, alternatives: b
 
 def ask_target(turn: TurnContext, item: Item) -> None:
     product = item.product
-    known = turn.state.targets.get(item.kind or "")
+    known = _suggestion(turn, item)
     turn.act("ask_target", products=[product.code])
     turn.say(turn.words.ask_target(product, suggested=known))
 
 
-def choose(turn: TurnContext, index: int) -> None:
+def choose(turn: TurnContext, index: int, target: str | None = None) -> None:
     """"2" / "oke yang pertama" / "yang terakhir" (-1) with a list on screen."""
     if index == -1:
         index = len(turn.state.items)
     if not 1 <= index <= len(turn.state.items):
+        if by_amount(turn, index):
+            return
         turn.act("clarify")
         turn.say(turn.words.choice_out_of_range(len(turn.state.items)))
         return
-    pick(turn, turn.state.items[index - 1])
+    pick(turn, turn.state.items[index - 1], target)
+
+
+def by_amount(turn: TurnContext, number: int) -> bool:
+    """"yg 50" after the token list, "172" after the diamonds: a face value or a diamond count, read
+    against the list on screen, else as a refinement of the request being built."""
+    for p in turn.state.items:
+        if p.units == number or p.nominal in (number, number * 1000):
+            pick(turn, p)
+            return True
+    item = turn.state.frame.current
+    category = item.product.category if item.product else item.category
+    if category == "game":
+        update(turn, Said(units=number), mode="buy")
+        return True
+    if category in ("pulsa", "ewallet", "pln", "voucher") and 5 <= number < 10_000_000:
+        update(turn, Said(nominal=number * 1000 if number < 1000 else number), mode="buy")
+        return True
+    return False
+
+
+def cheapest(turn: TurnContext, sort: str) -> bool:
+    """"yg paling murah aja" with a list on screen: that one, not the list again."""
+    if not turn.state.items:
+        return False
+    rows = sorted(turn.state.items, key=lambda p: p.price, reverse=sort == "price_desc")
+    pick(turn, rows[0])
+    return True
 
 
 def pick(turn: TurnContext, product: Product, target: str | None = None) -> None:
@@ -157,10 +196,20 @@ def pick(turn: TurnContext, product: Product, target: str | None = None) -> None
     advance(turn)
 
 
+def _suggestion(turn: TurnContext, item: Item) -> str | None:
+    """The target used last time for this kind of product — a phone only if it is the product's operator."""
+    known = turn.state.targets.get(item.kind or "")
+    if known and item.product and item.product.category in frames.PHONE_CATEGORIES:
+        operator = frames.phone_operator(known)
+        if operator and item.product.provider and operator != item.product.provider:
+            return None
+    return known
+
+
 def take_suggested(turn: TurnContext) -> bool:
     """"ya" after "kirim ke 0812… lagi?": the target used last time for this kind of product."""
     item = turn.state.frame.current
-    known = turn.state.targets.get(item.kind or "") if item.product and not item.target else None
+    known = _suggestion(turn, item) if item.product and not item.target else None
     if not known:
         return False
     pick(turn, item.product, known)
@@ -189,8 +238,8 @@ def waiting_target(turn: TurnContext) -> Item | None:
     item = turn.state.frame.current
     if item.product is not None and (not item.target or item.target.endswith("|")):
         return item
-    if item.product is None and turn.state.last == "ask_target" and item.category:
-        return item
+    if item.product is None and item.category and (turn.state.last == "ask_target" or turn.state.items):
+        return item  # a request that needs its number, or a list on screen (the number is kept)
     if item.product is not None and (turn.state.quote or turn.state.last == "operator_mismatch"):
         return item  # "eh ganti nomornya 0857…" corrects the quote, or answers the operator warning
     return None
@@ -214,4 +263,8 @@ def target_in(turn: TurnContext, text: str, item: Item) -> str | None:
         zone = targets.find_zone(text)
         if zone:
             return zone
+    if item.target and "|" in item.target and targets.ZONE_WORD.search(text.lower()):
+        zone = re.search(r"(?<!\d)(\d{3,5})(?!\d)", text)  # "eh zone nya salah harusnya 2121"
+        if zone and not targets.find_target(text, category=category, provider=provider):
+            return item.target.split("|")[0] + "|" + zone.group(1)
     return targets.find_target(text, category=category, provider=provider)

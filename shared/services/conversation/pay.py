@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 
 QRIS_WORDS = re.compile(r"\b(qris|qr|scan)\b")
 SALDO_WORDS = re.compile(r"\b(pakai|pake|dari|bayar|pay with|use( my)?|from( my)?)\s+saldo\b|\b(pay with|use)( my)? balance\b")
-PAID_WORDS = re.compile(r"\b(sudah|udah|udh|sdh|dah)\s+(bayar|transfer|tf|scan|lunas)\b|\bcek\s+pembayaran\b"
-                        r"|\b(already paid|i paid|i have paid|paid already)\b")
+PAID_WORDS = re.compile(r"\b(sudah|udah|udh|sdh|dah)\s+(?:(?:aku|saya|gue|gw|ku)\s+)?(bayar|dibayar|transfer|tf|scan|"
+                        r"lunas)\b|\bcek\s+pembayaran\b|\b(already paid|i paid|i have paid|paid already|i've paid|"
+                        r"did it go through|has it gone through|payment done)\b")
 DEPOSIT_METHODS = ("QRIS", "DANA", "OVO", "SHOPEEPAY", "LINKAJA", "BCA", "BRI")
 
 

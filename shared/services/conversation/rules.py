@@ -6,6 +6,7 @@ A rule takes the turn and the message's rule-based understanding, and returns wh
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Callable
 
@@ -16,6 +17,7 @@ from shared.services.conversation import account, browse, buy, pay
 from shared.services.conversation.context import TurnContext
 
 Rule = Callable[[TurnContext, Understanding], bool]
+JUST_THAT = re.compile(r"\b(aja|aj|saja|deh|ambil|itu|one)\b")
 
 
 def said(c: TurnContext, u: Understanding) -> Said | list[Said]:
@@ -46,6 +48,8 @@ def pending_target(c: TurnContext) -> str | None:
     rest = text.lower()
     for one in [target] + browse.targets_in(c, text, item):
         rest = strip_target(rest, one)
+    if item.product is None and len(rest.split()) > 3:
+        return None  # a list waits and the message says more than where ("yang kedua buat 0812…, …")
     return None if names_a_product(rest) else target
 
 
@@ -94,8 +98,12 @@ def _pay_method(c: TurnContext, u: Understanding) -> bool:
 
 def _list_choice(c: TurnContext, u: Understanding) -> bool:
     if "choice" in u.slots and c.state.items:
-        browse.choose(c, u.slots["choice"])
+        browse.choose(c, u.slots["choice"], u.slots.get("target"))
         return True
+    if "choice" in u.slots and u.slots["choice"] > 10:
+        return browse.by_amount(c, u.slots["choice"])  # "50" while a token request is being built
+    if u.intent == "search" and set(u.slots) == {"sort"} and JUST_THAT.search(c.input.text.lower()):
+        return browse.cheapest(c, u.slots["sort"])  # "yg paling murah aja" with a list on screen: that one
     return False
 
 
@@ -107,6 +115,8 @@ def _bill_number(c: TurnContext, u: Understanding) -> bool:
 
 
 def _target(c: TurnContext, u: Understanding) -> bool:
+    if "choice" in u.slots and c.state.items:
+        return False  # "yang kedua buat 0812…": the list choice takes the target along
     target = pending_target(c)
     if target is None:
         return False
@@ -165,8 +175,9 @@ def _product(c: TurnContext, u: Understanding) -> bool:
     if u.intent not in ("search", "price_check", "buy", "other"):
         return False
     what = said(c, u)
-    if u.intent == "other" and not isinstance(what, list) and not u.query.structured:
-        return False  # free words alone ("apa kabar") are no product request
+    free_words = not isinstance(what, list) and not u.query.structured and not what.target and what.sort == "relevance"
+    if free_words and (u.intent == "other" or not c.state.frame.empty):
+        return False  # free words alone ("apa kabar", "ada diskon?") are no product request
     if isinstance(what, list) or what.about_product or (what.target and u.intent == "buy"):
         mode = u.intent if u.intent in ("search", "price_check") else "buy"
         browse.update(c, what, mode=mode)
@@ -213,7 +224,7 @@ _CANCEL_ANY = _intent("cancel", lambda c, u: buy.cancel(c))
 # answered by code, before any model call
 PREROUTE: tuple[tuple[str, Rule], ...] = (
     ("confirm", _confirm), ("quote_code", _quote_code), ("cancel", _cancel), ("pay_method", _pay_method),
-    ("list_choice", _list_choice), ("bill_number", _bill_number), ("target", _target),
+    ("target", _target), ("list_choice", _list_choice), ("bill_number", _bill_number),
     ("balance", _BALANCE), ("greeting", _GREETING), ("about", _ABOUT), ("thanks", _THANKS),
     ("deposit_phone", _deposit_phone), ("help", _HELP), ("status_code", _status_code), ("receipt", _RECEIPT),
     # deterministic flows: the model would only pick the same one
