@@ -128,6 +128,7 @@ def _demo(args: argparse.Namespace) -> int:
         pipeline = app.pipeline
         demo = Demo(app)
         demo.forget_stale()
+        demo.receive_callbacks()
         model = app.settings.model_backend()
         banner = (f"Bot Jual WA demo: {'Gemini' if model.kind == 'gemini' else 'mesin aturan (tanpa model)'}, "
                   f"data {app.settings.db_backend().kind}, Atlantic {app.settings.supplier_backend().kind}. "

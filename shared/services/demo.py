@@ -43,10 +43,30 @@ class Demo:
         sandbox.pay(payment.atlantic_id)
         return f"QRIS {payment.ref} dibayar (Rp{payment.amount:,})".replace(",", ".")
 
+    def receive_callbacks(self) -> None:
+        """The sandbox's callbacks go straight to the callback handler, as ``atlantic_webhook``
+        would receive them (a bill's payment is only learned from its callback)."""
+        self.app.supplier  # noqa: B018  (starts the sandbox when that is the supplier)
+        sandbox = self.app.sandbox
+        if sandbox is None or sandbox.engine.settings.callback_url:
+            return  # none, or a real webhook URL was configured (SANDBOX_CALLBACK_URL)
+
+        def receive(headers: dict[str, str], body: dict[str, Any]) -> int:
+            from shared.domain.supplier import Callback
+            from shared.services import callbacks
+
+            if not callbacks.signature_ok(headers.get("X-ATL-Signature"), self.app.callback_username()):
+                return 401
+            callbacks.handle(self.app.shop, self.app.store, Callback.parse(body), body)
+            return 200
+
+        sandbox.deliver_in_process(receive)
+
     def forget_stale(self) -> int:
         """The sandbox starts empty on every run while the embedded database keeps the earlier
         runs' QRIS: those can never be paid now, so they close as expired (and the reconciler stops
         asking the sandbox about deposits it never made). Returns how many."""
+        self.app.supplier  # noqa: B018  (starts the sandbox when that is the supplier)
         sandbox = self.app.sandbox
         if sandbox is None:
             return 0

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 from shared.adapters.sandbox.engine import SandboxEngine
@@ -39,6 +39,7 @@ class Sandbox:
         self._tick_seconds = tick_seconds
         self._stop = threading.Event()
         self._http = None
+        self._receive: Callable[[dict[str, str], dict[str, Any]], int] | None = None
         sandbox = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -115,7 +116,16 @@ class Sandbox:
         """Play the customer paying deposit ``deposit_id``; callbacks follow on the next tick."""
         return self.engine.pay(deposit_id)
 
+    def deliver_in_process(self, receive: Callable[[dict[str, str], dict[str, Any]], int]) -> None:
+        """Hand callbacks to ``receive(headers, body)`` in this process instead of POSTing them (the
+        terminal demo has no webhook server; Atlantic's bill payments are only learned this way)."""
+        self._receive = receive
+        if not self.engine.settings.callback_url:
+            self.engine.settings.callback_url = "inprocess:atlantic_webhook"
+
     def _deliver(self, url: str, headers: dict[str, str], body: dict[str, Any]) -> int:
+        if self._receive is not None:
+            return self._receive(headers, body)
         import httpx
 
         if self._http is None:
