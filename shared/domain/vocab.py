@@ -91,7 +91,7 @@ VALIDITY_UNITS = {"hari": 1, "hr": 1, "day": 1, "days": 1, "minggu": 7, "bulan":
                   "weeks": 7, "month": 30, "months": 30}
 # a validity said in one word ("paket tsel sebulan"): at least this many days
 VALIDITY_WORDS = {"sebulan": 30, "bulanan": 30, "sebulanan": 30, "seminggu": 7, "mingguan": 7, "setahun": 365,
-                  "monthly": 30, "weekly": 7}
+                  "monthly": 30, "weekly": 7, "harian": 1, "sehari": 1, "daily": 1}
 ITEM_UNITS = frozenset({"diamond", "diamonds", "dm", "dms", "uc", "gems"})
 
 # chat words that are never "corrected" into product words (ada → dana would be a disaster)

@@ -478,3 +478,19 @@ def test_saying_ya_again_shows_the_same_qris(world: World) -> None:
     again = world.say(wa, "ya")
     assert again.facts["action"] == "checkout" and again.facts["payment"]["ref"] == first
     assert world.db.execute("select count(*) from payments").fetchone()[0] == 1
+
+
+def test_the_receipt_again_covers_every_order_bought_together(world: World) -> None:
+    wa = world.customer()
+    world.say(wa, "halo")
+    world.credit(wa, 50_000)
+    quoted = world.say(wa, "token 20rb ke meter 53211000012 terus pulsa xl 5rb ke 087812345678")
+    refs = [o["ref"] for o in quoted.facts["orders"]]
+    assert quoted.facts["action"] == "quote" and len(refs) == 2
+    assert world.say(wa, "ya").facts["action"] == "paid"
+    world.callbacks()
+    assert all(world.order(ref)["status"] == "success" for ref in refs)
+    again = world.say(wa, "minta struknya dong")
+    text = again.messages[0].text
+    assert again.facts["action"] == "receipt" and all(ref in text for ref in refs)
+    assert all(world.order(ref)["sn"] in text.replace("-", "") or world.order(ref)["sn"] in text for ref in refs)

@@ -45,10 +45,14 @@ def history(turn: TurnContext, *, ledger: bool) -> None:
 
 def receipt(turn: TurnContext, ref: str | None = None) -> None:
     """"minta struknya": the last order's receipt again (or the one named by its code)."""
-    orders = turn.deps.orders.recent(turn.customer.id, ref=ref, limit=1)
+    orders = turn.deps.orders.recent(turn.customer.id, ref=ref, limit=1 if ref else 5)
     if not orders:
         turn.act("receipt", orders=[])
         turn.say(turn.words.no_orders_yet())
         return
-    turn.act("receipt", orders=[orders[0].ref], order={"ref": orders[0].ref, "status": orders[0].status})
-    turn.say(turn.words.receipt_again(orders[0], zone=turn.shop.timezone))
+    last = orders[0]
+    # several orders confirmed together ("token … terus pulsa …") make one purchase: all its receipts
+    together = [o for o in orders[1:] if last.batch and o.batch == last.batch and o.status == "success"]
+    turn.act("receipt", orders=[last.ref] + [o.ref for o in together], order={"ref": last.ref, "status": last.status})
+    zone = turn.shop.timezone
+    turn.say("\n\n".join([turn.words.receipt_again(last, zone=zone)] + [turn.words.receipt(o, zone=zone) for o in together]))

@@ -80,7 +80,7 @@ def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool
         item = replace(item, provider=frames.phone_operator(target))  # searched for, not said: kept as a hint
     q = item.query()
     hits = turn.deps.catalog.search(q, limit=turn.deps.limits.list_size)
-    found = [Product.from_hit(h) for h in hits]
+    found = _validity_first([Product.from_hit(h) for h in hits], item.validity_days)
     if not found:
         turn.state.items = []
         if not q.structured:  # free words only ("ada diskon?"): no product was asked for
@@ -119,6 +119,15 @@ def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool
         return False
     show(turn, found, item)
     return False
+
+
+def _validity_first(found: list[Product], days: int | None) -> list[Product]:
+    """"seminggu", "harian", "30 hari": the packages of exactly that validity, when there are any
+    (the search reads a validity as "at least", so longer ones come along)."""
+    if days is None:
+        return found
+    exact = [p for p in found if p.validity_days == days]
+    return exact or found
 
 
 def _exact(p: Product, item: Item) -> bool:
