@@ -75,8 +75,8 @@ class Product:
 
 
 @dataclass(frozen=True)
-class Item:
-    """One thing being bought: what it is (so far), the product it resolved to, where it goes."""
+class Aspects:
+    """What picks a product, as far as it is known: the fields of :data:`ASPECTS`."""
 
     category: str | None = None
     provider: str | None = None
@@ -87,6 +87,20 @@ class Item:
     max_price: int | None = None
     sort: str = "relevance"
     terms: tuple[str, ...] = ()
+
+    @property
+    def described(self) -> bool:
+        """Whether anything about the product is known (said)."""
+        return any(getattr(self, name) not in (None, (), "relevance") for name in ASPECTS)
+
+    def aspects(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ASPECTS}
+
+
+@dataclass(frozen=True)
+class Item(Aspects):
+    """One thing being bought: what it is (so far), the product it resolved to, where it goes."""
+
     product: Product | None = None
     target: str | None = None  # normalized, or targets.SELF; a Mobile Legends id waiting for its zone is "id|"
     auto: bool = False  # the product is the one match of what was said (not picked by the customer)
@@ -97,10 +111,6 @@ class Item:
         category = self.product.category if self.product else self.category
         provider = self.product.provider if self.product else self.provider
         return targets.kind_of_target(category, provider) if category else None
-
-    @property
-    def described(self) -> bool:
-        return any(getattr(self, name) not in (None, (), "relevance") for name in ASPECTS)
 
     def query(self) -> SearchQuery:
         return SearchQuery(category=self.category, provider=self.provider, nominal=self.nominal,
@@ -128,18 +138,9 @@ class Item:
 
 
 @dataclass(frozen=True)
-class Said:
+class Said(Aspects):
     """What one message said about the request (absent = not said)."""
 
-    category: str | None = None
-    provider: str | None = None
-    nominal: int | None = None
-    units: int | None = None
-    quota_gb: float | None = None
-    validity_days: int | None = None
-    max_price: int | None = None
-    sort: str = "relevance"
-    terms: tuple[str, ...] = ()
     target: str | None = None
     method: str | None = None  # "saldo" | "qris"
     more: bool = False  # "sekalian", "juga", "tambah": another item, not a change of this one
@@ -147,7 +148,7 @@ class Said:
 
     @property
     def about_product(self) -> bool:
-        return any(getattr(self, name) not in (None, (), "relevance") for name in ASPECTS)
+        return self.described
 
     @classmethod
     def from_query(cls, q: SearchQuery, *, target: str | None = None, method: str | None = None,
@@ -228,9 +229,7 @@ def _kind(category: str | None, provider: str | None) -> str | None:
 
 
 def _start(said: Said) -> Item:
-    return Item(category=said.category, provider=said.provider, nominal=said.nominal, units=said.units,
-                quota_gb=said.quota_gb, validity_days=said.validity_days, max_price=said.max_price,
-                sort=said.sort, terms=said.terms, target=said.target)
+    return Item(**said.aspects(), target=said.target)
 
 
 def _amend(item: Item, said: Said) -> tuple[Item, Transition]:
