@@ -39,14 +39,18 @@ def pay_hint(total: int, saldo: int, *, method: str | None = None, lang: str = D
                     f"You'd like to pay from your saldo, but it's {rupiah(saldo)} ({short} short) 🙏 "
                     "Reply *QRIS* to pay by QRIS, or top up first (e.g. _deposit 50k_).")
     if method == "qris":
-        return pick(lang, "Bayarnya pakai *QRIS* ya kak. Balas *YA* untuk lanjut atau *BATAL*.",
-                    "You'll pay by *QRIS*. Reply *YES* to continue or *CANCEL*.")
+        return pick(lang, "Bayarnya pakai *QRIS* ya kak (bisa ada biaya QRIS kecil, totalnya aku tulis di QR-nya). "
+                          "Balas *YA* untuk lanjut atau *BATAL*.",
+                    "You'll pay by *QRIS* (a small QRIS fee may apply; the total is on the QR message). "
+                    "Reply *YES* to continue or *CANCEL*.")
     if saldo >= total:
         return pick(lang, f"Dibayar dari saldo kakak ({rupiah(saldo)}). Balas *YA* untuk bayar, "
                           "atau *QRIS* kalau mau bayar pakai QRIS.",
                     f"Paid from your saldo ({rupiah(saldo)}). Reply *YES* to pay, or *QRIS* to pay by QRIS instead.")
-    return pick(lang, f"Saldo kakak {rupiah(saldo)}, jadi bayarnya pakai *QRIS*. Balas *YA* untuk lanjut atau *BATAL*.",
-                f"Your saldo is {rupiah(saldo)}, so this one is paid by *QRIS*. Reply *YES* to continue or *CANCEL*.")
+    return pick(lang, f"Saldo kakak {rupiah(saldo)}, jadi bayarnya pakai *QRIS* (bisa ada biaya QRIS kecil, "
+                      "totalnya aku tulis di QR-nya). Balas *YA* untuk lanjut atau *BATAL*.",
+                f"Your saldo is {rupiah(saldo)}, so this one is paid by *QRIS* (a small QRIS fee may apply; "
+                "the total is on the QR message). Reply *YES* to continue or *CANCEL*.")
 
 
 def duplicate_warning(recent: Any, *, lang: str = DEFAULT_LANG) -> str:
