@@ -104,6 +104,7 @@ class Item(Aspects):
     product: Product | None = None
     target: str | None = None  # normalized, or targets.SELF; a Mobile Legends id waiting for its zone is "id|"
     auto: bool = False  # the product is the one match of what was said (not picked by the customer)
+    ported: bool = False  # the customer says the number is on the product's operator after all
 
     @property
     def kind(self) -> str | None:
@@ -252,6 +253,7 @@ def _amend(item: Item, said: Said) -> tuple[Item, Transition]:
     if said.target and said.target != item.target:
         corrected = corrected or bool(item.target and item.product)
         changes["target"] = _join_zone(item.target, said.target)
+        changes["ported"] = False
         if item.auto and item.provider is None and item.category in PHONE_CATEGORIES:
             changes["product"] = None  # it matched the old number's operator: the new number's decides
     if not changes:
@@ -375,7 +377,7 @@ def next_step(frame: Frame) -> tuple[Step, Item]:
 def mismatched(item: Item) -> bool:
     """A phone product for a number of another operator (ported numbers exist, so we ask)."""
     p = item.product
-    if p is None or p.category not in PHONE_CATEGORIES or not item.target or not p.provider:
+    if p is None or p.category not in PHONE_CATEGORIES or not item.target or not p.provider or item.ported:
         return False
     operator = phone_operator(item.target)
     return operator is not None and operator != p.provider

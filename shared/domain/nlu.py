@@ -44,7 +44,7 @@ def _words(*phrases: str) -> re.Pattern[str]:
 _CONFIRM_WORDS = (r"ya+|iya+|iy|y|yes|yup|ok+|oke+|okey|okay|sip+|siap|gas+|gaskeun|gass+keun|gaskan|cus+|kuy|"
                   r"lanjut+|lanjutkan|jadi|betul|benar|ambil|ambil aja|ambil deh|yaudah|ya udah|udah itu aja|"
                   r"bener|setuju|boleh|mau|confirm|konfirmasi|deal|proses|bayar|sure|go ahead|yes please|please|proceed|okey dokey|"
-                  r"of course|alright|all right")
+                  r"of course|alright|all right|go|ok go|let'?s go|gaskan|hayuk|ayo|yuk")
 CONFIRM = re.compile(rf"^{_FILLER}(?:(?:{_CONFIRM_WORDS})\b[\s.!,👍🙏]*{_FILLER})+[\s.!?,👍🙏]*$")
 CANCEL = _words("batal", "batalin", "batalkan", "cancel", "ga jadi", "gak jadi", "nggak jadi", "ngga jadi",
                 "gajadi", "gak jd", "ga jd", "gk jd", "gkjd", "gjd", "nggak jd", "tidak jd",
@@ -88,6 +88,7 @@ GREETING = _words("halo+", "hal+o", "hai+", "hi+", "hello", "helo", "pagi", "sia
                   "apa kabarnya", "gimana kabarnya", "how are you", "good morning", "good afternoon",
                   "good evening")
 ACK = re.compile(rf"^{_FILLER}(?:mantap+|mantul|mantab|joss?|keren|nice|great|cool|good|wokeh|okeh)\b{_FILLER}[\s.!👍🙏😊🔥]*$")
+THANKS_WORD = re.compile(r"\b(?:makasih+|makasi+|mksh|terima ?kasih+|thanks|thank you|thx)\b")
 THANKS_FIRST = re.compile(r"^(?:makasih+|makasi+|mksh|terima ?kasih+|trims|thanks?|thank you|thx|tq)\b")
 THANKS = re.compile(rf"^{_FILLER}(?:(?:oh+|o+|wah+|wih+|ok[e]?|oke+|sip+|siap|baik|mantap)\s+)*(?:makasih+|makasi+|mksh|makasih banyak|terima ?kasih+|trims|"
                     rf"thank you so much|thank you very much|thanks a lot|thanks so much|many thanks|"
@@ -110,14 +111,17 @@ FOLLOW_UP_SORT = re.compile(r"^(?:yang|yg|the)?\s*(?:paling|lebih|lbh)?\s*(murah
                             r"cheaper|most expensive)\b")
 RECEIPT = _words("struk", "struknya", "strukny", "bukti", "buktinya", "bukti bayar", "bukti transaksi", "nota",
                  "notanya", "invoice", "receipt", "kirim ulang sn", "sn nya", "sn-nya", "snnya", "tokennya lagi")
+# "tokennya apa ya kak tadi, kehapus chatnya": the token of the last order again, not a new one
+RECEIPT_AGAIN = re.compile(r"\b(?:token|sn|struk|kode)\w*\b.*\b(?:tadi|kehapus|terhapus|hilang|ilang|lupa|ulang|"
+                           r"again|lost|deleted)\b|\bkirim ulang\b|\bkehapus\b|\bterhapus\b")
 HISTORY = _words("riwayat", "histori", "history", "transaksi saya", "transaksiku", "order history", "my orders",
                  "pesanan saya", "pesananku", "orderanku")
 # a question about something we do not sell (weather, football, homework): a friendly redirect
 QUESTION = re.compile(r"\?\s*$|^(?:apa|apakah|siapa|kapan|dimana|di mana|kenapa|mengapa|gimana|bagaimana|berapa|"
                       r"what|who|when|where|why|how|is|are|can|do|does)\b")
 # connectors between several requests in one message
-SPLIT = re.compile(r"\s*(?:\n+|;|,(?!\d)\s*(?:terus|trus|lalu|sama|dan|and|then|plus)?|\b(?:terus|trus|lalu|habis itu|abis itu|"
-                   r"sama|and then|then|plus|dan juga|juga)\b)\s*")
+SPLIT = re.compile(r"\s*(?:\n+|;|,(?!\d)\s*(?:(?:terus|trus|lalu|sama|dan|and|then|plus)\b)?|\b(?:terus|trus|lalu|"
+                   r"habis itu|abis itu|sama|and then|then|plus|dan juga|juga|dan|and)\b)\s*")
 AMENDS = re.compile(r"^\s*(?:eh+|ehh|oh|eits|ralat|salah|maaf)\b|\b(?:ganti|gnti|ubah|jadi(?:in)?|aja|aj|saja|deh|instead|"
                     r"change|make it)\b|^\s*(?:yang|yg)\b")
 PAY_WITH = re.compile(r"\b(?:pakai|pake|pk|bayar|bayarnya|via|pay with|pay by|use|using)\s+(?:my\s+)?(saldo|balance|qris|qr)\b")
@@ -211,8 +215,8 @@ def _understand(text: str) -> Understanding:
         return Understanding("confirm", {})
     if THANKS.match(lowered) or ACK.match(lowered):
         return Understanding("thanks", {})
-    if THANKS_FIRST.match(lowered) and not COMPLAINT.search(lowered) and "belum" not in lowered \
-            and not BUY.search(lowered) and not targets.find_phones(raw):
+    if (THANKS_FIRST.match(lowered) or THANKS_WORD.search(lowered)) and not COMPLAINT.search(lowered) \
+            and "belum" not in lowered and not BUY.search(lowered) and not targets.find_phones(raw):
         return Understanding("thanks", {})  # "makasih kak, udah masuk pulsanya"
 
     # products first, then the target with what they tell us, then products again without it
@@ -252,7 +256,7 @@ def _understand(text: str) -> Understanding:
             return _understand(last[-1] if not target else f"{last[-1]} {target}")
     elif cancel or SOFT_CANCEL.match(lowered):
         return result("cancel")
-    if RECEIPT.search(lowered) and not named:
+    if (RECEIPT.search(lowered) and not named) or (RECEIPT_AGAIN.search(lowered) and not query.nominal and not target):
         return result("receipt")
     if COMPLAINT.search(lowered):
         return result("complaint")
@@ -276,7 +280,8 @@ def _understand(text: str) -> Understanding:
         return result("bill_check")
     sort = FOLLOW_UP_SORT.match(lowered)
     if sort and not (query.category or query.provider or query.nominal or query.max_price):
-        return Understanding("search", {"sort": "price_asc" if "murah" in sort.group(1) else "price_desc"}, query)
+        cheap = "murah" in sort.group(1) or "cheap" in sort.group(1)
+        return Understanding("search", {"sort": "price_asc" if cheap else "price_desc"}, query)
     if named:
         if PRICE.search(lowered):
             return result("price_check")
@@ -353,14 +358,28 @@ def names_a_product(text: str) -> bool:
 def requests(text: str) -> list[Understanding]:
     """The requests in one message: one per part that names a product (each with its own target),
     or the whole message as one when it holds fewer than two."""
-    parts = [p for p in SPLIT.split(text or "") if p and p.strip()]
-    if len(parts) < 2:
-        return [_understand(text)]
-    found = [_understand(p) for p in parts]
-    products = [u for u in found if u.intent in ("buy", "search", "price_check") and _names(u)]
-    if len(products) < 2:
-        return [_understand(text)]
-    return products
+    for parts in ([p for p in SPLIT.split(text or "") if p and p.strip()], _after_targets(text or "")):
+        if len(parts) < 2:
+            continue
+        found = [_understand(p) for p in parts]
+        products = [u for u in found if u.intent in ("buy", "search", "price_check") and _names(u)]
+        if len(products) >= 2:
+            return products
+    return [_understand(text)]
+
+
+_A_TARGET = re.compile(r"(?<!\d)(?:\+?62|0)8[\d\s\-.]{7,15}\d(?!\d)|(?<!\d)\d{6,16}(?!\d)")
+
+
+def _after_targets(text: str) -> list[str]:
+    """"pulsa tri 5rb 0896… dana 10rb 0812… token 20rb 5321…": no connector, but each request
+    ends with its target — the pieces after each target."""
+    pieces, start = [], 0
+    for match in _A_TARGET.finditer(text):
+        pieces.append(text[start:match.end()])
+        start = match.end()
+    pieces.append(text[start:])
+    return [p for p in pieces if p.strip()]
 
 
 def _names(u: Understanding) -> bool:

@@ -209,3 +209,13 @@ def test_another_product_said_plainly_while_a_quote_waits_is_added() -> None:
     assert transition == "add" and [i.category for i in frame.items] == ["pulsa", "ewallet"]
     frame, transition = frames.merge(quoted, said("eh dana 20rb aja"), now=2.0)
     assert transition == "new" and [i.category for i in frame.items] == ["ewallet"]
+
+
+def test_a_number_the_customer_says_is_right_is_quoted_as_it_is() -> None:
+    frame = Frame(items=(Item(category="pulsa", provider="INDOSAT", nominal=10_000, product=I10,
+                              target="081234567890"),), at=1.0)
+    assert frames.next_step(frame)[0] == "mismatch"
+    ported = frame.with_item(frame.current, replace(frame.current, ported=True), now=2.0)
+    assert frames.next_step(ported)[0] == "quote"
+    again, _ = frames.merge(ported, Said(target="081398765432"), now=3.0)
+    assert frames.next_step(again)[0] == "mismatch"  # another number is checked again

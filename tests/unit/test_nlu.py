@@ -131,3 +131,17 @@ def test_a_burst_is_decided_by_its_confirmation_or_cancel_line() -> None:
     assert burst_intent("ya\nga jadi deh") is None  # both: nothing is decided for the customer
     assert burst_intent("ya") is None
     assert opens_with_salam("assalamualaikum kak\npulsa tsel 10rb") and not opens_with_salam("pulsa tsel 10rb")
+
+
+def test_requests_split_on_a_bare_dan_and_after_each_target() -> None:
+    def kinds(text: str) -> list[tuple[str | None, str | None]]:
+        return [(u.slots.get("provider"), u.slots.get("target")) for u in requests(text)]
+
+    assert kinds("pulsa tsel 5rb 081311110009 dan token 20rb 53211000012") == [
+        ("TELKOMSEL", "081311110009"), ("PLN", "53211000012")]
+    assert kinds("pulsa tri 5rb 089612340000, dana 10rb 081211110000") == [
+        ("TRI", "089612340000"), ("DANA", "081211110000")]  # the "dan" of "dana" is no connector
+    assert kinds("pulsa tri 5rb 089612340000 dana 10rb 081211110000 token 20rb 53211000012") == [
+        ("TRI", "089612340000"), ("DANA", "081211110000"), ("PLN", "53211000012")]
+    assert len(requests("ml 86 diamond 12345678 2126")) == 1
+    assert understand("the cheapest one").slots == {"sort": "price_asc"}

@@ -97,6 +97,8 @@ def resolve(turn: TurnContext, item: Item, *, mode: Mode, refined: bool) -> bool
         show(turn, found, item, alternatives=True)
         return False
     single = exact[0] if len(exact) == 1 else None
+    if single is None and len(found) == 1 and (item.validity_days or item.quota_gb or item.target):
+        single = found[0]  # "paket axis 7 hari": the one package there is
     if not single and item.target and turn.state.items and [p.code for p in turn.state.items] == [p.code for p in found]:
         # a number sent while this very list waits for a choice: keep it, ask for the choice
         turn.act("ask_choice", products=[p.code for p in found])
@@ -242,6 +244,16 @@ def switch_operator(turn: TurnContext) -> bool:
     return True
 
 
+def keep_number(turn: TurnContext) -> bool:
+    """"nomornya bener kok" after the operator warning: a ported number; quote it as it is."""
+    step, item = frames.next_step(turn.state.frame)
+    if step != "mismatch":
+        return False
+    turn.state.frame = turn.state.frame.with_item(item, replace(item, ported=True), turn.now)
+    advance(turn)
+    return True
+
+
 def waiting_target(turn: TurnContext) -> Item | None:
     """The item waiting for its target (a product picked, a request that needs a number)."""
     item = turn.state.frame.current
@@ -272,6 +284,9 @@ def target_in(turn: TurnContext, text: str, item: Item) -> str | None:
         zone = targets.find_zone(text)
         if zone:
             return zone
+    found = targets.find_target(text, category=category, provider=provider)
+    if found and found.endswith("|") and item.target and "|" in item.target and not item.target.endswith("|"):
+        return found + item.target.split("|")[1]  # "idnya salah harusnya 11223345": the zone stays
     if item.target and "|" in item.target and targets.ZONE_WORD.search(text.lower()):
         zone = re.search(r"(?<!\d)(\d{3,5})(?!\d)", text)  # "eh zone nya salah harusnya 2121"
         if zone and not targets.find_target(text, category=category, provider=provider):

@@ -18,6 +18,8 @@ from shared.services.conversation.context import TurnContext
 
 Rule = Callable[[TurnContext, Understanding], bool]
 JUST_THAT = re.compile(r"\b(aja|aj|saja|deh|ambil|itu|one)\b")
+INSIST = re.compile(r"\b(bener|benar|betul|tetap|tetep|gapapa|gpp|ga papa|gak papa|nggak papa|udah pindah|"
+                    r"sudah pindah|porting|it'?s correct|it is correct|keep it|that'?s right)\b")
 
 
 def said(c: TurnContext, u: Understanding) -> Said | list[Said]:
@@ -75,6 +77,12 @@ def _confirm(c: TurnContext, u: Understanding) -> bool:
         c.act("nothing_to_confirm")
         c.say(c.words.nothing_to_confirm())
     return True
+
+
+def _ported(c: TurnContext, u: Understanding) -> bool:
+    if c.state.last == "operator_mismatch" and INSIST.search(c.input.text.lower()):
+        return browse.keep_number(c)
+    return False
 
 
 def _quote_code(c: TurnContext, u: Understanding) -> bool:
@@ -223,7 +231,7 @@ _CANCEL_ANY = _intent("cancel", lambda c, u: buy.cancel(c))
 
 # answered by code, before any model call
 PREROUTE: tuple[tuple[str, Rule], ...] = (
-    ("confirm", _confirm), ("quote_code", _quote_code), ("cancel", _cancel), ("pay_method", _pay_method),
+    ("ported", _ported), ("confirm", _confirm), ("quote_code", _quote_code), ("cancel", _cancel), ("pay_method", _pay_method),
     ("target", _target), ("list_choice", _list_choice), ("bill_number", _bill_number),
     ("balance", _BALANCE), ("greeting", _GREETING), ("about", _ABOUT), ("thanks", _THANKS),
     ("deposit_phone", _deposit_phone), ("help", _HELP), ("status_code", _status_code), ("receipt", _RECEIPT),
