@@ -65,13 +65,16 @@ def pick_from_list_first(*, lang: str = DEFAULT_LANG) -> str:
 def target_noted_pick(target: str, n: int, *, lang: str = DEFAULT_LANG) -> str:
     """A number (or meter, or id) sent while a list waits for a choice: kept, and the choice asked for."""
     shown = show_target(target)
+    choices = pick(lang, f"angka 1 sampai {n}" if n > 1 else "*1*", f"1 to {n}" if n > 1 else "*1*")
     return pick(lang, f"Oke kak, *{shown}* aku catat 👍 Tinggal pilih produknya dari daftar di atas ya, "
-                      f"balas angka 1 sampai {n}.",
-                f"Got it, *{shown}* noted 👍 Now just pick a product from the list above: reply 1 to {n}.")
+                      f"balas {choices}.",
+                f"Got it, *{shown}* noted 👍 Now just pick a product from the list above: reply {choices}.")
 
 
 def choice_out_of_range(n: int, *, lang: str = DEFAULT_LANG) -> str:
     """A number outside the list on screen (``n`` rows)."""
+    if n == 1:
+        return pick(lang, "Pilihannya cuma satu kak, balas *1* ya 😊", "There's just one option: reply *1* 😊")
     return pick(lang, f"Pilihannya cuma 1 sampai {n} kak 😊", f"Please pick a number from 1 to {n} 😊")
 
 
