@@ -107,11 +107,19 @@ class Item(Aspects):
     ported: bool = False  # the customer says the number is on the product's operator after all
 
     @property
+    def product_category(self) -> str | None:
+        """The product's category once resolved, else the one said."""
+        return self.product.category if self.product else self.category
+
+    @property
+    def product_provider(self) -> str | None:
+        return self.product.provider if self.product else self.provider
+
+    @property
     def kind(self) -> str | None:
         """What the target is (``phone``, ``meter``, ``game:FREE FIRE``…), once the category is known."""
-        category = self.product.category if self.product else self.category
-        provider = self.product.provider if self.product else self.provider
-        return targets.kind_of_target(category, provider) if category else None
+        category = self.product_category
+        return targets.kind_of_target(category, self.product_provider) if category else None
 
     def query(self) -> SearchQuery:
         return SearchQuery(category=self.category, provider=self.provider, nominal=self.nominal,

@@ -113,12 +113,6 @@ def find_zone(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def show(target: str) -> str:
-    """A target as the customer reads it: ``12345678|1234`` → ``12345678 (1234)``."""
-    user, sep, zone = target.partition("|")
-    return f"{user} ({zone})" if sep and zone else user
-
-
 def valid_for(target: str, category: str, provider: str | None = None) -> bool:
     """Whether ``target`` fits a product of ``category`` (before we charge anything)."""
     if category in ("pulsa", "data", "ewallet"):

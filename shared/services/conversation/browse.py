@@ -17,7 +17,6 @@ from shared.domain.frame import Frame, Item, Product, Said
 from shared.services.conversation import buy
 from shared.services.conversation.context import TurnContext
 
-FACE_VALUE = ("pulsa", "ewallet", "pln", "voucher")
 Mode = Literal["search", "buy", "price_check"]
 
 
@@ -67,7 +66,7 @@ def _own_number(turn: TurnContext) -> None:
     other against the product's operator (for a meter or a game id it stays a wrong target)."""
     frame = turn.state.frame
     for item in frame.items:
-        category = item.product.category if item.product else item.category
+        category = item.product_category
         if item.target == targets.SELF and category in ("pulsa", "data", "ewallet") and turn.own(item.target):
             frame = frame.with_item(item, replace(item, target=turn.own(item.target)), turn.now)
     turn.state.frame = frame
@@ -176,7 +175,7 @@ def by_amount(turn: TurnContext, number: int) -> bool:
             pick(turn, p)
             return True
     item = turn.state.frame.current
-    category = item.product.category if item.product else item.category
+    category = item.product_category
     if category == "game":
         update(turn, Said(units=number), mode="buy")
         return True
@@ -268,7 +267,7 @@ def waiting_target(turn: TurnContext) -> Item | None:
 
 def targets_in(turn: TurnContext, text: str, item: Item) -> list[str]:
     """Every target of the item's kind in ``text`` ("0812… sama 0857…", two meter numbers)."""
-    category = item.product.category if item.product else item.category
+    category = item.product_category
     if category in ("pulsa", "data", "ewallet"):
         return targets.find_phones(text)
     if category in ("pln", "bill"):
@@ -278,8 +277,7 @@ def targets_in(turn: TurnContext, text: str, item: Item) -> list[str]:
 
 
 def target_in(turn: TurnContext, text: str, item: Item) -> str | None:
-    category = item.product.category if item.product else item.category
-    provider = item.product.provider if item.product else item.provider
+    category, provider = item.product_category, item.product_provider
     if item.target and item.target.endswith("|"):
         zone = targets.find_zone(text)
         if zone:
@@ -287,8 +285,8 @@ def target_in(turn: TurnContext, text: str, item: Item) -> str | None:
     found = targets.find_target(text, category=category, provider=provider)
     if found and found.endswith("|") and item.target and "|" in item.target and not item.target.endswith("|"):
         return found + item.target.split("|")[1]  # "idnya salah harusnya 11223345": the zone stays
-    if item.target and "|" in item.target and targets.ZONE_WORD.search(text.lower()):
+    if not found and item.target and "|" in item.target and targets.ZONE_WORD.search(text.lower()):
         zone = re.search(r"(?<!\d)(\d{3,5})(?!\d)", text)  # "eh zone nya salah harusnya 2121"
-        if zone and not targets.find_target(text, category=category, provider=provider):
+        if zone:
             return item.target.split("|")[0] + "|" + zone.group(1)
-    return targets.find_target(text, category=category, provider=provider)
+    return found

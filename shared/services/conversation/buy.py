@@ -19,13 +19,9 @@ from shared.domain.search import SearchQuery
 from shared.domain.state import Awaiting, Quote
 from shared.errors import InvalidTarget, NotFound, ProductNotForSale, SupplierError
 from shared.services.conversation import pay
-from shared.services.conversation.context import TurnContext
+from shared.services.conversation.context import TurnContext, order_facts
 
 log = logging.getLogger(__name__)
-
-
-def _summary(order: Order) -> dict[str, object]:
-    return {"ref": order.ref, "price": order.price, "status": order.status, "target": order.target}
 
 
 def quote_frame(turn: TurnContext) -> None:
@@ -96,7 +92,7 @@ def show_quotes(turn: TurnContext, made: list[Order]) -> None:
     for o in made:
         turn.state.targets[targets.kind_of_target(o.category or "other", o.provider)] = o.target
     first = made[0]
-    turn.act("quote", products=[o.code for o in made], order=_summary(first), orders=[_summary(o) for o in made])
+    turn.act("quote", products=[o.code for o in made], order=order_facts(first), orders=[order_facts(o) for o in made])
     ttl = turn.deps.limits.quote_ttl_minutes
     quotes = turn.state.quotes
     text = (turn.words.bill_quote(quotes[0], ttl, turn.customer.saldo) if first.kind == "pascabayar"
@@ -139,7 +135,7 @@ def confirm(turn: TurnContext, *, method: str | None = None) -> None:
     else:  # a payment waits: the request stays, so that a correction re-quotes it
         state.frame = replace(state.frame, confirmed=True)
     ready = [o for o in result.orders if o.status in ("confirmed", "paid")]
-    facts = _summary(result.orders[0])
+    facts = order_facts(result.orders[0])
     if result.outcome in ("paid", "already_paid"):
         waiting = awaiting.payment if awaiting else None
         state.awaiting = None

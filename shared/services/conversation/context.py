@@ -84,10 +84,9 @@ class Reply:
     fulfil: list[str] = field(default_factory=list)  # orders paid this turn, submitted after the replies
 
 
-def order_json(order: Order) -> dict[str, Any]:
-    """An order as the reply templates read it."""
-    return {"ref": order.ref, "name": order.name, "target": order.target, "status": order.status,
-            "price": order.price, "sn": order.sn, "category": order.category}
+def order_facts(order: Order) -> dict[str, Any]:
+    """An order as a turn's facts report it."""
+    return {"ref": order.ref, "price": order.price, "status": order.status, "target": order.target}
 
 
 class TurnContext:

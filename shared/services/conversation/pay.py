@@ -16,7 +16,7 @@ from shared.domain.orders import Order
 from shared.domain.state import Awaiting, DepositAsk
 from shared.domain.turns import OutboundMessage
 from shared.errors import AmountOutOfRange, SupplierError
-from shared.services.conversation.context import TurnContext
+from shared.services.conversation.context import TurnContext, order_facts
 from shared.services.payments import checkout_message, refresh_payment, start_checkout
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,7 @@ def qris(turn: TurnContext, orders: list[Order], total: int) -> None:
     message = checkout_message(payment, purpose=turn.words.purpose_order(list(refs)), zone=shop.timezone,
                                lang=turn.state.lang)
     turn.act("checkout", products=[o.code for o in orders],
-             order={"ref": orders[0].ref, "price": orders[0].price, "status": orders[0].status,
-                    "target": orders[0].target}, payment=_payment_facts(payment))
+             order=order_facts(orders[0]), payment=_payment_facts(payment))
     _send(turn, message)
 
 
